@@ -1,0 +1,86 @@
+"""Chat sessions and their messages, one item collection per session."""
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+
+from tra.dynamo import keys
+from tra.dynamo.indexes import ByOwner, ByType
+from tra.dynamo.models import TableModel, timestamp_key
+
+SESSION = "CHAT"
+MESSAGE = "MSG"
+
+
+def session_pk(session_id: str) -> str:
+    return keys.join(SESSION, session_id)
+
+
+def session_id_from_pk(pk: str) -> str:
+    return keys.split(pk, SESSION, 1)[0]
+
+
+class ChatSession(TableModel, discriminator="chat_session"):
+    """`CHAT#<id>` / `#META`: owner, optional assessment, title."""
+
+    owner_id = UnicodeAttribute()
+    title = UnicodeAttribute(default="")
+    assessment_id = UnicodeAttribute(null=True)
+    message_count = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    owner_sort = UnicodeAttribute(null=True)
+    type_key = UnicodeAttribute(null=True)
+
+    by_owner = ByOwner()
+    by_type = ByType()
+
+    @staticmethod
+    def key(session_id: str) -> tuple[str, str]:
+        return session_pk(session_id), keys.META
+
+    @classmethod
+    def build(cls, *, session_id: str, **attributes) -> "ChatSession":
+        return cls(*cls.key(session_id), **attributes)
+
+    @property
+    def session_id(self) -> str:
+        return session_id_from_pk(self.pk)
+
+    def derive_attributes(self) -> None:
+        self.owner_sort = keys.join(SESSION, timestamp_key(self.updated_at))
+        self.type_key = SESSION
+
+
+class ChatMessage(TableModel, discriminator="chat_message"):
+    """`CHAT#<id>` / `MSG#<ts>#<mid>`: one turn; records how it was routed. Immutable."""
+
+    role = UnicodeAttribute()  # user | assistant
+    content = UnicodeAttribute()
+    intent = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)  # regex | keyword | llm
+    confidence = NumberAttribute(null=True)
+    tool_result = MapAttribute(null=True)
+    input_tokens = NumberAttribute(null=True)
+    output_tokens = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(session_id: str, created_at, message_id: str) -> tuple[str, str]:
+        return session_pk(session_id), keys.join(MESSAGE, timestamp_key(created_at), message_id)
+
+    @classmethod
+    def build(cls, *, session_id: str, message_id: str, created_at, **attributes) -> "ChatMessage":
+        return cls(*cls.key(session_id, created_at, message_id), created_at=created_at, **attributes)
+
+    @staticmethod
+    def collection_prefix() -> str:
+        return MESSAGE + keys.SEPARATOR
+
+    @property
+    def session_id(self) -> str:
+        return session_id_from_pk(self.pk)
+
+    @property
+    def message_id(self) -> str:
+        return keys.split(self.sk, MESSAGE, 2)[1]

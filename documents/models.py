@@ -1,0 +1,136 @@
+"""Evidence documents: the document, its extracted text chunks, its fingerprint.
+
+`DOC#<id>` holds the #META item and the chunks (`CHUNK#<n>`), so retrieval over a
+document is one Query. `DOCHASH#<owner>#<sha256>` makes duplicate detection a
+GetItem and, written in the same transaction as the document, makes two
+concurrent uploads of the same file by the same owner create one document.
+"""
+
+from enum import StrEnum
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+
+from tra.dynamo import keys
+from tra.dynamo.indexes import ByOwner, ByOwnerStatus, ByStatus, ByType
+from tra.dynamo.models import TableModel, timestamp_key
+
+DOCUMENT = "DOC"
+CHUNK = "CHUNK"
+FINGERPRINT = "DOCHASH"
+
+
+class DocumentStatus(StrEnum):
+    """File tracking: uploaded -> processing -> extracted -> summarized; or failed."""
+
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    EXTRACTED = "extracted"  # text chunks ready, no summary yet (the summarize job's queue)
+    SUMMARIZED = "summarized"
+    FAILED = "failed"
+
+
+def document_pk(document_id: str) -> str:
+    return keys.join(DOCUMENT, document_id)
+
+
+def document_id_from_pk(pk: str) -> str:
+    return keys.split(pk, DOCUMENT, 1)[0]
+
+
+class Document(TableModel, discriminator="document"):
+    """`DOC#<id>` / `#META`: file metadata, storage key, processing status, summary."""
+
+    owner_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size_bytes = NumberAttribute()
+    sha256 = UnicodeAttribute()
+    storage_key = UnicodeAttribute()
+    status = UnicodeAttribute(default=DocumentStatus.UPLOADED.value)
+    error = UnicodeAttribute(null=True)
+    chunk_count = NumberAttribute(default=0)
+    summary = UnicodeAttribute(null=True)
+    summary_provider = UnicodeAttribute(null=True)
+    summary_model = UnicodeAttribute(null=True)
+    summarized_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    owner_sort = UnicodeAttribute(null=True)
+    owner_status_sort = UnicodeAttribute(null=True)
+    status_key = UnicodeAttribute(null=True)
+    type_key = UnicodeAttribute(null=True)
+
+    by_owner = ByOwner()
+    by_owner_status = ByOwnerStatus()
+    by_status = ByStatus()
+    by_type = ByType()
+
+    @staticmethod
+    def key(document_id: str) -> tuple[str, str]:
+        return document_pk(document_id), keys.META
+
+    @classmethod
+    def build(cls, *, document_id: str, **attributes) -> "Document":
+        return cls(*cls.key(document_id), **attributes)
+
+    @property
+    def document_id(self) -> str:
+        return document_id_from_pk(self.pk)
+
+    def derive_attributes(self) -> None:
+        updated = timestamp_key(self.updated_at)
+        self.owner_sort = keys.join(DOCUMENT, updated)
+        self.owner_status_sort = keys.join(DOCUMENT, self.status, updated)
+        self.status_key = status_key(self.status)
+        self.type_key = DOCUMENT
+
+
+def status_key(status: str) -> str:
+    """`by_status` hash key for documents in `status` (batch jobs' work queues)."""
+    return keys.join(DOCUMENT, status)
+
+
+class DocumentChunk(TableModel, discriminator="document_chunk"):
+    """`DOC#<id>` / `CHUNK#<n:05>`: a passage of extracted text; citations point here."""
+
+    text = UnicodeAttribute()
+    page = NumberAttribute(null=True)
+    start_offset = NumberAttribute()
+    end_offset = NumberAttribute()
+
+    @staticmethod
+    def key(document_id: str, number: int) -> tuple[str, str]:
+        return document_pk(document_id), keys.join(CHUNK, f"{number:05d}")
+
+    @classmethod
+    def build(cls, *, document_id: str, number: int, **attributes) -> "DocumentChunk":
+        return cls(*cls.key(document_id, number), **attributes)
+
+    @staticmethod
+    def collection_prefix() -> str:
+        return CHUNK + keys.SEPARATOR
+
+    @property
+    def document_id(self) -> str:
+        return document_id_from_pk(self.pk)
+
+    @property
+    def number(self) -> int:
+        return int(keys.split(self.sk, CHUNK, 1)[0])
+
+
+class DocumentFingerprint(TableModel, discriminator="document_fingerprint"):
+    """`DOCHASH#<owner>#<sha256>` / `#META`: the owner's document with this content."""
+
+    document_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(owner_id: str, sha256: str) -> tuple[str, str]:
+        return keys.join(FINGERPRINT, owner_id, sha256), keys.META
+
+    @classmethod
+    def build(cls, *, owner_id: str, sha256: str, **attributes) -> "DocumentFingerprint":
+        return cls(*cls.key(owner_id, sha256), **attributes)

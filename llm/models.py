@@ -1,0 +1,35 @@
+"""Daily usage counters: LLM calls, tokens, cost, cache hits, routing tiers.
+
+`USAGE#<yyyy-mm>` / `<yyyy-mm-dd>#<metric>` with an atomic ADD per update, so
+the dashboard reads a month of every metric with one Query, and concurrent
+workers never lose an increment (no read-modify-write, so no version needed).
+"""
+
+from datetime import date
+
+from pynamodb.attributes import NumberAttribute
+
+from tra.dynamo import keys
+from tra.dynamo.models import TableModel
+
+USAGE = "USAGE"
+
+
+class UsageCounter(TableModel, discriminator="usage_counter"):
+    value = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(day: date, metric: str) -> tuple[str, str]:
+        return keys.join(USAGE, day.strftime("%Y-%m")), keys.join(day.isoformat(), metric)
+
+    @staticmethod
+    def month_pk(day: date) -> str:
+        return keys.join(USAGE, day.strftime("%Y-%m"))
+
+    @property
+    def day(self) -> date:
+        return date.fromisoformat(self.sk.split(keys.SEPARATOR, 1)[0])
+
+    @property
+    def metric(self) -> str:
+        return self.sk.split(keys.SEPARATOR, 1)[1]

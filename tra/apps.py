@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TraConfig(AppConfig):
+    name = "tra"
+    verbose_name = "TRA platform"

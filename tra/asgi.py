@@ -1,0 +1,44 @@
+"""ASGI entry point, with lifespan support Django's handler lacks.
+
+On `lifespan.startup` the long-lived AWS clients of this worker's event loop are
+created (client creation blocks for ~100 ms, so not inside a request); on
+`lifespan.shutdown` they are closed. Run with `uvicorn tra.asgi:application`.
+"""
+
+import logging
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tra.settings.local")
+django_application = get_asgi_application()
+
+from tra.aws import clients  # noqa: E402 - needs Django set up first
+from tra.dynamo import executor  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+async def _lifespan(receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await clients.warm("dynamodb")
+            except Exception as error:  # noqa: BLE001 - report, let the server decide
+                logger.exception("start-up failed")
+                await send({"type": "lifespan.startup.failed", "message": str(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await clients.close()
+            executor.shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+    else:
+        await django_application(scope, receive, send)

@@ -1,0 +1,113 @@
+"""Long-lived aioboto3 clients, one per (event loop, service).
+
+aiobotocore clients hold an aiohttp connection pool bound to the event loop that
+created them, so the registry keys clients by the running loop, creates them
+lazily (once, under a per-loop lock), drops entries whose loop has closed, and
+closes them explicitly: the ASGI lifespan wrapper (tra/asgi.py) opens them at
+start-up and closes them at shutdown; a management command closes them at the
+end of its single `async_to_sync` scope.
+
+Creating a client costs ~100 ms of blocking work (loading the service model), so
+`warm()` runs at start-up rather than inside the first request.
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import aioboto3
+from aiobotocore.config import AioConfig
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from tra.dynamo import metering
+from tra.dynamo.config import client_config_kwargs, credentials_for
+
+
+def _endpoint_and_region(service: str) -> tuple[str | None, str]:
+    if service == "dynamodb":
+        return settings.DYNAMODB_ENDPOINT_URL, settings.AWS_REGION
+    if service in {"bedrock-runtime", "bedrock-agent-runtime"}:
+        return settings.BEDROCK_ENDPOINT_URL, settings.BEDROCK_REGION
+    if service == "s3":
+        return settings.AWS_S3_ENDPOINT_URL, settings.AWS_S3_REGION_NAME or settings.AWS_REGION
+    return None, settings.AWS_REGION
+
+
+@dataclass
+class _Entry:
+    loop: asyncio.AbstractEventLoop
+    context: contextlib.AbstractAsyncContextManager
+    client: object
+
+
+class ClientRegistry:
+    def __init__(self) -> None:
+        self._session = aioboto3.Session()
+        self._entries: dict[tuple[int, str], _Entry] = {}
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self.created = 0  # clients created over the registry's life (tests assert on it)
+
+    async def get(self, service: str):
+        loop = asyncio.get_running_loop()
+        key = (id(loop), service)
+        entry = self._entries.get(key)
+        if entry is not None and entry.loop is loop:
+            return entry.client
+        self._prune()
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.loop is not loop:
+                entry = await self._create(loop, service)
+                self._entries[key] = entry
+        return entry.client
+
+    async def _create(self, loop, service: str) -> _Entry:
+        endpoint, region = _endpoint_and_region(service)
+        context = self._session.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint,
+            config=AioConfig(**client_config_kwargs()),
+            **credentials_for(endpoint),
+        )
+        client = await context.__aenter__()
+        if service == "dynamodb":
+            metering.instrument(client.meta.events)
+        self.created += 1
+        return _Entry(loop=loop, context=context, client=client)
+
+    async def warm(self, *services: str) -> None:
+        for service in services:
+            await self.get(service)
+
+    async def close(self) -> None:
+        """Close the clients of the running loop."""
+        loop = asyncio.get_running_loop()
+        for key in [key for key, entry in self._entries.items() if entry.loop is loop]:
+            entry = self._entries.pop(key)
+            self._locks.pop(key, None)
+            await entry.context.__aexit__(None, None, None)
+
+    def _prune(self) -> None:
+        for key in [key for key, entry in self._entries.items() if entry.loop.is_closed()]:
+            # A closed loop cannot run the async close; its sockets went with it.
+            del self._entries[key]
+            self._locks.pop(key, None)
+
+    def reset(self) -> None:
+        """Forget every client (after a settings change); their loops close them."""
+        self._entries.clear()
+        self._locks.clear()
+
+
+clients = ClientRegistry()
+
+
+def _on_setting_changed(setting, **kwargs):
+    if setting.startswith(("AWS_", "DYNAMODB_", "BEDROCK_")):
+        clients.reset()
+
+
+setting_changed.connect(_on_setting_changed)

@@ -1,0 +1,1 @@
+"""Shared DynamoDB plumbing: the one-table base model, schema, migrations, metering."""

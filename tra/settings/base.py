@@ -1,0 +1,184 @@
+"""Settings shared by every environment; each value comes from the environment.
+
+Sections: Django core, Django's own database, cache, storage, DynamoDB, AWS
+clients, LLM, API. README.md documents every variable and its default.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .environment import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+LOCAL_DIR = BASE_DIR / ".local"  # dev data: SQLite, media, the local DynamoDB recording
+
+# --- Django core -------------------------------------------------------------
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",  # serves the OpenAPI UI assets locally (no CDN)
+    "tra",
+    "assessments",
+    "documents",
+    "chat",
+    "llm",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tra.urls"
+ASGI_APPLICATION = "tra.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+
+# --- Django's own database (users, sessions, admin log) ----------------------
+# SQLite by default; PostgreSQL in production (DATABASE_URL=postgres://...).
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+
+# --- Cache --------------------------------------------------------------------
+# django-redis when REDIS_URL is set: its add() is SET NX PX, which the LLM
+# single-flight lock relies on (the built-in RedisCache rounds sub-second
+# timeouts). Local memory otherwise.
+REDIS_URL = env_str("REDIS_URL")
+
+
+def _cache(prefix: str) -> dict:
+    if REDIS_URL:
+        return {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 1.0),
+                "SOCKET_TIMEOUT": env_float("REDIS_TIMEOUT_SECONDS", 1.0),
+            },
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+
+
+CACHES = {"default": _cache("tra"), "llm": _cache("tra-llm")}
+
+# --- File storage (uploaded evidence) ----------------------------------------
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(LOCAL_DIR / "media")))
+MEDIA_URL = "media/"
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME") or None
+STORAGES = {
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": AWS_STORAGE_BUCKET_NAME,
+                "endpoint_url": AWS_S3_ENDPOINT_URL,
+                "region_name": AWS_S3_REGION_NAME,
+                "default_acl": None,
+                "file_overwrite": False,
+            },
+        }
+        if AWS_STORAGE_BUCKET_NAME
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- DynamoDB -------------------------------------------------------------------
+# Empty endpoint = AWS. `make run` points it at the local server it starts.
+DYNAMODB_ENDPOINT_URL = env_str("DYNAMODB_ENDPOINT_URL") or None
+AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
+TRA_TABLE_NAME = env_str("TRA_TABLE_NAME", "tra")
+# PAY_PER_REQUEST or PROVISIONED (then the capacity below is used for the table and each GSI).
+DYNAMODB_BILLING_MODE = env_str("DYNAMODB_BILLING_MODE", "PAY_PER_REQUEST")
+DYNAMODB_READ_CAPACITY = env_int("DYNAMODB_READ_CAPACITY", 5)
+DYNAMODB_WRITE_CAPACITY = env_int("DYNAMODB_WRITE_CAPACITY", 5)
+# "raise": a Scan outside a batch job raises ScanNotAllowed; "log": it is logged.
+DYNAMODB_SCAN_GUARD = env_str("DYNAMODB_SCAN_GUARD", "raise")
+# The bounded pool that runs sync PynamoDB calls for async views; sized like the
+# HTTP pool so no thread waits for a connection.
+DYNAMODB_THREAD_POOL_SIZE = env_int("DYNAMODB_THREAD_POOL_SIZE", 0)  # 0 = AWS_MAX_POOL_CONNECTIONS
+
+# --- AWS clients (DynamoDB, Bedrock, S3) -----------------------------------------
+AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", 50)
+AWS_CONNECT_TIMEOUT_SECONDS = env_float("AWS_CONNECT_TIMEOUT_SECONDS", 2.0)
+AWS_READ_TIMEOUT_SECONDS = env_float("AWS_READ_TIMEOUT_SECONDS", 10.0)
+AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 4)  # first try + retries
+AWS_RETRY_MODE = env_str("AWS_RETRY_MODE", "standard")  # standard | adaptive | legacy
+AWS_TCP_KEEPALIVE = env_bool("AWS_TCP_KEEPALIVE", True)
+# Credentials come from botocore's usual chain (env, profile, instance role).
+# Only used to decide whether a local endpoint gets dummy credentials: local
+# servers do not check signatures, but botocore refuses to sign without any.
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+
+# --- LLM -------------------------------------------------------------------------
+BEDROCK_MODEL_ID = env_str("BEDROCK_MODEL_ID", "anthropic.claude-3-5-haiku-20241022-v1:0")
+LLM_PROVIDER = env_str("LLM_PROVIDER", "extractive")  # extractive (offline) | bedrock
+BEDROCK_REGION = env_str("BEDROCK_REGION", AWS_REGION)
+BEDROCK_ENDPOINT_URL = env_str("BEDROCK_ENDPOINT_URL") or None
+BEDROCK_KB_ID = env_str("BEDROCK_KB_ID")
+
+# --- API -------------------------------------------------------------------------
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
+HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 3.0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # pynamodb.settings logs at INFO on every start that it found no global settings file.
+    "loggers": {"pynamodb": {"level": "WARNING"}},
+}

@@ -1,0 +1,12 @@
+"""Test settings: local defaults, fast password hashing, strict guards."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DYNAMODB_SCAN_GUARD = "raise"
+TRA_TABLE_NAME = "tra-test"
+# Tests hit local servers: fail fast instead of waiting out AWS-sized timeouts.
+AWS_CONNECT_TIMEOUT_SECONDS = 1.0
+AWS_READ_TIMEOUT_SECONDS = 5.0
+AWS_MAX_ATTEMPTS = 2
