@@ -5,7 +5,7 @@ Errors are mapped once, by exception handlers on this object, to one shape:
 """
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 
 from tra import health as health_checks
 from tra.errors import ApplicationError, ServiceUnavailable
@@ -50,4 +50,4 @@ def application_error(request: HttpRequest, error: ApplicationError):
 async def health(request: HttpRequest):
     """Readiness: DynamoDB table and every GSI ACTIVE, cache and database answering."""
     result = await health_checks.health()
-    return (200 if result["status"] == health_checks.OK else 503), result
+    return Status(200 if result["status"] == health_checks.OK else 503, result)

@@ -46,6 +46,7 @@ class ClientRegistry:
         self._session = aioboto3.Session()
         self._entries: dict[tuple[int, str], _Entry] = {}
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self._retired: list[_Entry] = []  # dropped by reset(), closed by their loop's close()
         self.created = 0  # clients created over the registry's life (tests assert on it)
 
     async def get(self, service: str):
@@ -85,9 +86,12 @@ class ClientRegistry:
     async def close(self) -> None:
         """Close the clients of the running loop."""
         loop = asyncio.get_running_loop()
+        closing = [entry for entry in self._retired if entry.loop is loop]
+        self._retired = [entry for entry in self._retired if entry.loop is not loop and not entry.loop.is_closed()]
         for key in [key for key, entry in self._entries.items() if entry.loop is loop]:
-            entry = self._entries.pop(key)
+            closing.append(self._entries.pop(key))
             self._locks.pop(key, None)
+        for entry in closing:
             await entry.context.__aexit__(None, None, None)
 
     def _prune(self) -> None:
@@ -97,7 +101,8 @@ class ClientRegistry:
             self._locks.pop(key, None)
 
     def reset(self) -> None:
-        """Forget every client (after a settings change); their loops close them."""
+        """Stop handing out the current clients (their settings changed); close() still closes them."""
+        self._retired.extend(self._entries.values())
         self._entries.clear()
         self._locks.clear()
 

@@ -89,7 +89,12 @@ class LocalDynamoServer:
         if self.backend == "moto":
             if self.data_dir:
                 env["MOTO_RECORDER_FILEPATH"] = str(self.data_dir / RECORDING_FILE)
-            return [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)], env
+            # gunicorn's threaded worker keeps connections alive (moto_server.py says why).
+            return [
+                sys.executable, "-m", "gunicorn", "tra.dynamo.moto_server:application",
+                "--bind", f"{self.host}:{self.port}", "--workers", "1", "--worker-class", "gthread",
+                "--threads", "32", "--keep-alive", "75", "--timeout", "0", "--log-level", "warning",
+            ], env  # fmt: skip
         node = shutil.which("node")
         script = dynalite_script(self.project_dir)
         if node is None or not script.exists():

@@ -1,0 +1,71 @@
+"""Fixtures every test inherits.
+
+- `dynamodb_server`: one real DynamoDB-compatible server process (moto in server
+  mode) for the session, reached over HTTP through the real botocore/PynamoDB and
+  aioboto3 code. `dynamo_table` gives a test an empty, freshly migrated table.
+- The scan guard (tests/support/scan_guard.py) fails any test that issued a Scan
+  outside `batch_job()`, even if the test swallowed the exception.
+- The capacity meter is reset before each test, so tests assert on exact counts.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from tra.aws import clients
+from tra.dynamo import migrate
+from tra.dynamo.local_server import LocalDynamoServer
+from tra.dynamo.metering import meter
+from tra.dynamo.models import botocore_client, reset_connection
+from tra.dynamo.schema import table_definition
+
+pytest_plugins = ["tests.support.scan_guard", "pytester"]
+
+# CI sets this so that a test needing Redis, dynalite or PostgreSQL fails instead of skipping.
+REQUIRE_SERVICES = os.environ.get("TRA_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (TRA_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def point_dynamodb_at(endpoint_url: str | None) -> None:
+    """Re-point every DynamoDB client (PynamoDB and aioboto3) at `endpoint_url`."""
+    settings.DYNAMODB_ENDPOINT_URL = endpoint_url
+    reset_connection()
+    clients.reset()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_server():
+    previous = settings.DYNAMODB_ENDPOINT_URL
+    with LocalDynamoServer(backend="moto") as server:
+        point_dynamodb_at(server.endpoint_url)
+        yield server
+    point_dynamodb_at(previous)
+
+
+def recreate_table() -> None:
+    client = botocore_client()
+    if migrate.describe_table(client, settings.TRA_TABLE_NAME) is not None:
+        client.delete_table(TableName=settings.TRA_TABLE_NAME)
+    definition = table_definition()
+    migrate.apply(client, migrate.plan(client, definition), definition, timeout_seconds=30)
+
+
+@pytest.fixture
+def dynamo_table(dynamodb_server):
+    """An empty TRA table with every GSI, on the session's local server."""
+    recreate_table()
+    meter.reset()
+    yield settings.TRA_TABLE_NAME
+
+
+@pytest.fixture
+async def aws_clients():
+    """The loop-bound aioboto3 client registry, closed at the end of the test's loop."""
+    yield clients
+    await clients.close()

@@ -1,0 +1,115 @@
+"""The base model: round trips through the real local server, derived keys, optimistic locking."""
+
+import pytest
+from pynamodb.exceptions import PutError, UpdateError
+
+from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, Suggestion, TitleWord
+from chat.models import ChatMessage, ChatSession
+from documents.models import Document, DocumentChunk, DocumentFingerprint
+from llm.models import UsageCounter
+from tests.support import factories
+from tra.dynamo import keys
+from tra.dynamo.models import TableModel, registered_models, utc_now
+
+pytestmark = pytest.mark.usefixtures("dynamo_table")
+
+
+def test_every_entity_is_registered_on_the_one_table():
+    assert set(registered_models()) == {
+        Assessment,
+        Question,
+        Review,
+        AssessmentEvent,
+        DocumentLink,
+        TitleWord,
+        Document,
+        DocumentChunk,
+        DocumentFingerprint,
+        ChatSession,
+        ChatMessage,
+        UsageCounter,
+    }
+
+
+def test_assessment_round_trips_with_its_derived_index_keys():
+    saved = factories.assessment(owner_id="7", title="Acme", state="submitted")
+    loaded = Assessment.get(*Assessment.key(saved.assessment_id))
+    assert loaded.to_simple_dict() == saved.to_simple_dict()
+    assert loaded.version == 1
+    assert loaded.status_key == "ASMT#submitted"
+    assert loaded.owner_status_sort.startswith("ASMT#submitted#")
+    assert loaded.entity_type is Assessment
+
+
+def test_question_with_a_suggestion_round_trips_and_sorts_by_order():
+    parent = factories.assessment()
+    second = factories.question(parent, order=2, text="Second")
+    first = factories.question(parent, order=1, text="First")
+    first.suggestion = Suggestion(
+        text="Yes, AES-256.",
+        citations=[{"document_id": "d1", "chunk": 0, "quote": "encrypted with AES-256"}],
+        confidence=0.8,
+        provider="extractive",
+        created_at=utc_now(),
+    )
+    first.save()
+    rows = list(Question.query(parent.pk, Question.sk.startswith(Question.collection_prefix())))
+    assert [row.question_id for row in rows] == [first.question_id, second.question_id]
+    assert rows[0].suggestion.citations[0].quote == "encrypted with AES-256"
+
+
+def test_one_query_loads_an_assessment_with_its_whole_collection():
+    parent = factories.assessment(title="Acme hosting")
+    factories.question(parent)
+    factories.review(parent)
+    factories.event(parent)
+    factories.link(parent, factories.document())
+    items = list(TableModel.query(parent.pk))  # one base-table Query, every entity type
+    kinds = sorted(type(item).__name__ for item in items)
+    assert kinds == ["Assessment", "AssessmentEvent", "DocumentLink", "Question", "Review", "TitleWord", "TitleWord"]
+
+
+def test_document_chunk_fingerprint_session_message_and_counter_round_trip():
+    document = factories.document(owner_id="3")
+    chunk = factories.chunk(document, number=4)
+    DocumentFingerprint.build(
+        owner_id="3", sha256=document.sha256, document_id=document.document_id, created_at=utc_now()
+    ).save()
+    session = factories.chat_session(owner_id="3")
+    message = factories.chat_message(session)
+    UsageCounter(*UsageCounter.key(utc_now().date(), "llm.calls")).update(actions=[UsageCounter.value.add(2)])
+
+    assert DocumentChunk.get(*DocumentChunk.key(document.document_id, 4)).text == chunk.text
+    assert DocumentFingerprint.get(*DocumentFingerprint.key("3", document.sha256)).document_id == document.document_id
+    assert ChatMessage.get(message.pk, message.sk).content == message.content
+    counter = UsageCounter.get(*UsageCounter.key(utc_now().date(), "llm.calls"))
+    assert (counter.metric, counter.value) == ("llm.calls", 2)
+
+
+def test_a_stale_versioned_save_is_refused():
+    saved = factories.assessment()
+    first = Assessment.get(*Assessment.key(saved.assessment_id))
+    second = Assessment.get(*Assessment.key(saved.assessment_id))
+    first.title = "Renamed by one user"
+    first.save()
+    second.title = "Renamed by another"
+    with pytest.raises(PutError) as raised:
+        second.save()
+    assert raised.value.cause_response_code == "ConditionalCheckFailedException"
+    assert Assessment.get(*Assessment.key(saved.assessment_id)).title == "Renamed by one user"
+
+
+def test_a_stale_versioned_update_is_refused():
+    saved = factories.assessment()
+    stale = Assessment.get(*Assessment.key(saved.assessment_id))
+    saved.state = "in_progress"
+    saved.save()
+    with pytest.raises(UpdateError):
+        stale.update(actions=[Assessment.title.set("late")])
+
+
+def test_key_parts_cannot_carry_the_separator():
+    with pytest.raises(ValueError, match="invalid key part"):
+        Assessment.key("abc#META")
+    with pytest.raises(ValueError):
+        keys.split("DOC#x", "ASMT", 1)
