@@ -11,7 +11,9 @@
 import os
 
 import pytest
+from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.db import connections
 
 from tra.aws import clients
 from tra.dynamo import migrate
@@ -62,6 +64,15 @@ def dynamo_table(dynamodb_server):
     recreate_table()
     meter.reset()
     yield settings.TRA_TABLE_NAME
+
+
+@pytest.fixture(autouse=True)
+def close_thread_sensitive_db_connections():
+    """Async code reaches the ORM through sync_to_async's one shared thread, whose
+    connection would otherwise outlive the test and block dropping the test database
+    (Django closes it at the end of a real request)."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture

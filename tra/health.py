@@ -37,10 +37,14 @@ async def check_dynamodb() -> dict:
 
 def _cache_round_trip() -> None:
     cache = caches["default"]
-    key, token = "tra:health", uuid.uuid4().hex
+    token = uuid.uuid4().hex
+    key = f"tra:health:{token}"  # one key per check: concurrent checks must not overwrite each other
     cache.set(key, token, timeout=10)
-    if cache.get(key) != token:
-        raise RuntimeError("cache did not return the value just written")
+    try:
+        if cache.get(key) != token:
+            raise RuntimeError("cache did not return the value just written")
+    finally:
+        cache.delete(key)
 
 
 async def check_cache() -> dict:

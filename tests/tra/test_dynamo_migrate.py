@@ -181,3 +181,12 @@ def test_cloudformation_and_create_table_come_from_the_same_definition():
     properties = cloudformation_template()["Resources"]["TraTable"]["Properties"]
     for key in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode"):
         assert properties[key] == definition[key]
+
+
+def test_every_key_schema_lists_its_hash_key_first():
+    definition = table_definition()
+    for key_schema in [
+        definition["KeySchema"],
+        *(index["KeySchema"] for index in definition["GlobalSecondaryIndexes"]),
+    ]:
+        assert [key["KeyType"] for key in key_schema][0] == "HASH"

@@ -18,9 +18,17 @@ def _index_definition(schema: dict) -> dict:
         projection["NonKeyAttributes"] = sorted(schema["projection"]["NonKeyAttributes"])
     return {
         "IndexName": schema["index_name"],
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _hash_first(schema["key_schema"]),
         "Projection": projection,
     }
+
+
+def _hash_first(key_schema: list[dict]) -> list[dict]:
+    # PynamoDB lists an index's keys in attribute-name order; DynamoDB wants HASH first.
+    return sorted(
+        ({"AttributeName": key["AttributeName"], "KeyType": key["KeyType"]} for key in key_schema),
+        key=lambda key: key["KeyType"] != "HASH",
+    )
 
 
 def table_definition() -> dict:
@@ -31,8 +39,8 @@ def table_definition() -> dict:
     for model in registered_models():
         schema = model._get_schema()
         if key_schema is None:
-            key_schema = schema["key_schema"]
-        elif schema["key_schema"] != key_schema:
+            key_schema = _hash_first(schema["key_schema"])
+        elif _hash_first(schema["key_schema"]) != key_schema:
             raise ImproperlyConfigured(f"{model.__name__} declares a different table key schema")
         for definition in schema["attribute_definitions"]:
             name, kind = definition["AttributeName"], definition["AttributeType"]
