@@ -7,6 +7,7 @@ page is one Query. Key formats are produced and parsed here only.
 
 import re
 import unicodedata
+import uuid
 from enum import StrEnum
 
 from pynamodb.attributes import (
@@ -32,6 +33,7 @@ WORD = "WORD"
 
 MAX_TITLE_WORDS = 20  # bounds the items a title change writes in one transaction
 MAX_WORD_LENGTH = 40
+MAX_QUESTION_ORDER = 999_999  # six digits keep the order sortable as text
 
 
 class AssessmentState(StrEnum):
@@ -131,7 +133,9 @@ class Suggestion(MapAttribute):
 
 
 class Question(TableModel, discriminator="question"):
-    """`ASMT#<id>` / `Q#<order:06>#<qid>`: questions sort in questionnaire order."""
+    """`ASMT#<id>` / `Q#<qid>`, where the question id starts with the zero-padded
+    order (`000010-<random>`): the collection sorts in questionnaire order, and a
+    question is still one GetItem by its id."""
 
     text = UnicodeAttribute()
     category = UnicodeAttribute(null=True)
@@ -146,12 +150,18 @@ class Question(TableModel, discriminator="question"):
     version = VersionAttribute()
 
     @staticmethod
-    def key(assessment_id: str, order: int, question_id: str) -> tuple[str, str]:
-        return assessment_pk(assessment_id), keys.join(QUESTION, f"{order:06d}", question_id)
+    def new_id(order: int) -> str:
+        if not 0 <= order <= MAX_QUESTION_ORDER:
+            raise ValueError(f"question order must be between 0 and {MAX_QUESTION_ORDER}")
+        return f"{order:06d}-{uuid.uuid4().hex[:12]}"
+
+    @staticmethod
+    def key(assessment_id: str, question_id: str) -> tuple[str, str]:
+        return assessment_pk(assessment_id), keys.join(QUESTION, question_id)
 
     @classmethod
-    def build(cls, *, assessment_id: str, question_id: str, order: int, **attributes) -> "Question":
-        return cls(*cls.key(assessment_id, order, question_id), order=order, **attributes)
+    def build(cls, *, assessment_id: str, question_id: str, **attributes) -> "Question":
+        return cls(*cls.key(assessment_id, question_id), **attributes)
 
     @staticmethod
     def collection_prefix() -> str:
@@ -163,7 +173,7 @@ class Question(TableModel, discriminator="question"):
 
     @property
     def question_id(self) -> str:
-        return keys.split(self.sk, QUESTION, 2)[1]
+        return keys.split(self.sk, QUESTION, 1)[0]
 
 
 class Review(TableModel, discriminator="review"):

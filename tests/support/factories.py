@@ -32,7 +32,12 @@ def assessment(*, owner_id: str = "1", title: str = "Acme Cloud hosting review",
 def question(parent: Assessment, *, order: int = 1, text: str = "Do you encrypt data at rest?"):
     now = utc_now()
     item = Question.build(
-        assessment_id=parent.assessment_id, question_id=new_id(), order=order, text=text, created_at=now, updated_at=now
+        assessment_id=parent.assessment_id,
+        question_id=Question.new_id(order),
+        order=order,
+        text=text,
+        created_at=now,
+        updated_at=now,
     )
     item.save()
     return item
