@@ -14,7 +14,7 @@ from django.db import connection
 
 from tra.aws import clients
 from tra.dynamo.executor import run_sync
-from tra.dynamo.schema import table_definition
+from tra.dynamo.schema import declared_index_names
 
 OK = "ok"
 DOWN = "down"
@@ -24,8 +24,7 @@ async def check_dynamodb() -> dict:
     client = await clients.get("dynamodb")
     table = (await client.describe_table(TableName=settings.TRA_TABLE_NAME))["Table"]
     live = {index["IndexName"]: index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes", [])}
-    expected = [index["IndexName"] for index in table_definition()["GlobalSecondaryIndexes"]]
-    indexes = {name: live.get(name, "MISSING") for name in expected}
+    indexes = {name: live.get(name, "MISSING") for name in declared_index_names()}
     problems = [f"index {name} is {status}" for name, status in indexes.items() if status != "ACTIVE"]
     if table["TableStatus"] != "ACTIVE":
         problems.insert(0, f"table {settings.TRA_TABLE_NAME} is {table['TableStatus']}")

@@ -9,6 +9,7 @@ pool) instead of one per model class: `_get_connection` is overridden for that
 (PynamoDB 6.1, pinned). It is rebuilt when a DynamoDB/AWS setting changes.
 """
 
+import threading
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from . import config, metering
 
 _registry: list[type["TableModel"]] = []
 _connection: TableConnection | None = None
+_connection_lock = threading.Lock()
 
 _TIMESTAMP = UTCDateTimeAttribute()
 
@@ -76,41 +78,47 @@ def _has_value(model: type[TableModel]) -> bool:
 
 
 def table_connection() -> TableConnection:
-    global _connection
     if _connection is None:
-        from .schema import table_definition
-
-        definition = table_definition()
-        meta_table = MetaTable(
-            {
-                "TableName": definition["TableName"],
-                "KeySchema": definition["KeySchema"],
-                "AttributeDefinitions": definition["AttributeDefinitions"],
-                GLOBAL_SECONDARY_INDEXES: [
-                    {INDEX_NAME: index["IndexName"], KEY_SCHEMA: index["KeySchema"]}
-                    for index in definition.get("GlobalSecondaryIndexes", [])
-                ],
-            }
-        )
-        endpoint = settings.DYNAMODB_ENDPOINT_URL
-        credentials = config.credentials_for(endpoint)
-        connection = TableConnection(
-            settings.TRA_TABLE_NAME,
-            region=settings.AWS_REGION,
-            host=endpoint,
-            connect_timeout_seconds=settings.AWS_CONNECT_TIMEOUT_SECONDS,
-            read_timeout_seconds=settings.AWS_READ_TIMEOUT_SECONDS,
-            max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS,
-            aws_access_key_id=credentials.get("aws_access_key_id"),
-            aws_secret_access_key=credentials.get("aws_secret_access_key"),
-            meta_table=meta_table,
-        )
-        # TableConnection does not take a retry configuration; Connection reads it
-        # when it creates the client (first use), so set it before that.
-        connection.connection._retry_configuration = config.retry_config()
-        metering.instrument(connection.connection.client.meta.events)
-        _connection = connection
+        with _connection_lock:
+            if _connection is None:
+                _connect()
     return _connection
+
+
+def _connect() -> None:
+    global _connection
+    from .schema import table_definition  # schema imports this module
+
+    definition = table_definition()
+    meta_table = MetaTable(
+        {
+            "TableName": definition["TableName"],
+            "KeySchema": definition["KeySchema"],
+            "AttributeDefinitions": definition["AttributeDefinitions"],
+            GLOBAL_SECONDARY_INDEXES: [
+                {INDEX_NAME: index["IndexName"], KEY_SCHEMA: index["KeySchema"]}
+                for index in definition.get("GlobalSecondaryIndexes", [])
+            ],
+        }
+    )
+    endpoint = settings.DYNAMODB_ENDPOINT_URL
+    credentials = config.credentials_for(endpoint)
+    connection = TableConnection(
+        settings.TRA_TABLE_NAME,
+        region=settings.AWS_REGION,
+        host=endpoint,
+        connect_timeout_seconds=settings.AWS_CONNECT_TIMEOUT_SECONDS,
+        read_timeout_seconds=settings.AWS_READ_TIMEOUT_SECONDS,
+        max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS,
+        aws_access_key_id=credentials.get("aws_access_key_id"),
+        aws_secret_access_key=credentials.get("aws_secret_access_key"),
+        meta_table=meta_table,
+    )
+    # TableConnection does not take a retry configuration; Connection reads it
+    # when it creates the client (first use), so set it before that.
+    connection.connection._retry_configuration = config.retry_config()
+    metering.instrument(connection.connection.client.meta.events)
+    _connection = connection
 
 
 def reset_connection() -> None:

@@ -6,6 +6,8 @@ CreateTable, the migration diff and the CloudFormation template, so
 infrastructure is generated from the models, never copied by hand.
 """
 
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -77,6 +79,12 @@ def table_definition() -> dict:
     if settings.DYNAMODB_BILLING_MODE == "PROVISIONED":
         definition["ProvisionedThroughput"] = _throughput()
     return definition
+
+
+@functools.cache
+def declared_index_names() -> tuple[str, ...]:
+    """The GSIs the models declare (they cannot change while the process runs)."""
+    return tuple(index["IndexName"] for index in table_definition()["GlobalSecondaryIndexes"])
 
 
 def _throughput() -> dict:
