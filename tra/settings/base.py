@@ -135,6 +135,27 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Evidence documents ------------------------------------------------------------
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 25 * 1024 * 1024)
+DOCUMENT_ALLOWED_TYPES = env_list(
+    "DOCUMENT_ALLOWED_TYPES",
+    [
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/plain",
+        "text/markdown",
+    ],
+)
+# Bounds on extraction, so a small file cannot expand into unbounded work (zip bombs).
+DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 500)
+DOCUMENT_MAX_EXTRACTED_CHARS = env_int("DOCUMENT_MAX_EXTRACTED_CHARS", 2_000_000)
+DOCUMENT_MAX_UNCOMPRESSED_BYTES = env_int("DOCUMENT_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
+DOCUMENT_CHUNK_CHARS = env_int("DOCUMENT_CHUNK_CHARS", 1500)
+DOCUMENT_CHUNK_OVERLAP_CHARS = env_int("DOCUMENT_CHUNK_OVERLAP_CHARS", 200)
+# Django refuses larger request bodies outright; uploads get their own, larger limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
+
 # --- DynamoDB -------------------------------------------------------------------
 # Empty endpoint = AWS. `make run` points it at the local server it starts.
 DYNAMODB_ENDPOINT_URL = env_str("DYNAMODB_ENDPOINT_URL") or None
