@@ -102,6 +102,12 @@ class Assessment(TableModel, discriminator="assessment"):
     def assessment_id(self) -> str:
         return assessment_id_from_pk(self.pk)
 
+    @property
+    def metadata_dict(self) -> dict:
+        # A raw MapAttribute holds a dict when set, a MapAttribute when loaded.
+        value = self.metadata
+        return value.as_dict() if isinstance(value, MapAttribute) else dict(value or {})
+
     def derive_attributes(self) -> None:
         updated = timestamp_key(self.updated_at)
         self.owner_sort = keys.join(ASSESSMENT, updated)

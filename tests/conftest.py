@@ -80,3 +80,16 @@ async def aws_clients():
     """The loop-bound aioboto3 client registry, closed at the end of the test's loop."""
     yield clients
     await clients.close()
+
+
+@pytest.fixture
+def users(transactional_db):
+    """Four callers with API tokens: two owners, a reviewer, and a staff user who is not a reviewer."""
+    from tests.support.api import client_for, make_user
+
+    return {
+        "owner": client_for(make_user("olivia")),
+        "other": client_for(make_user("oscar")),
+        "reviewer": client_for(make_user("rita", reviewer=True)),
+        "staff": client_for(make_user("sam", staff=True)),
+    }

@@ -1,26 +1,35 @@
 """The JSON API: one NinjaAPI; each app mounts its Router here.
 
-Errors are mapped once, by exception handlers on this object, to one shape:
-{"error": {"code", "message", "details"}}.
+Every endpoint but health and sign-in needs a session or an API token
+(tra/auth.py). Errors are mapped once, here, to one shape:
+{"error": {"code", "message", "details"}}. A DynamoDB failure that survived
+botocore's retries is a 503 with Retry-After, never a 500.
 """
 
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from assessments.api import router as assessments_router
 from tra import health as health_checks
+from tra.auth import SessionOrToken
+from tra.auth_api import router as auth_router
 from tra.errors import ApplicationError, ServiceUnavailable
 
-api = NinjaAPI(title="TRA", version="1.0", description="Technology-risk assessments API", urls_namespace="api")
+logger = logging.getLogger(__name__)
 
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    details: dict = {}
-
-
-class Error(Schema):
-    error: ErrorBody
+api = NinjaAPI(
+    title="TRA",
+    version="1.0",
+    description="Technology-risk assessments: assessments, questions, evidence documents, reviews.",
+    urls_namespace="api",
+    auth=SessionOrToken(),
+)
 
 
 class CheckOut(Schema):
@@ -37,12 +46,69 @@ class HealthOut(Schema):
     checks: dict[str, CheckOut]
 
 
+def error_response(request: HttpRequest, status: int, code: str, message: str, details: dict | None = None):
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, "details": details or {}}}, status=status
+    )
+
+
 @api.exception_handler(ApplicationError)
 def application_error(request: HttpRequest, error: ApplicationError):
-    body = {"error": {"code": error.code, "message": error.message, "details": error.extra}}
-    response = api.create_response(request, body, status=error.status_code)
+    response = error_response(request, error.status_code, error.code, error.message, error.extra)
     if isinstance(error, ServiceUnavailable):
         response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _field(location: tuple | list) -> str:
+    # ("body", "payload", "title") -> "title"; ("query", "limit") -> "limit"
+    parts = [
+        str(part) for part in location if part not in ("body", "query", "path", "form", "file", "payload", "params")
+    ]
+    return ".".join(parts) or ".".join(str(part) for part in location)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, error: NinjaValidationError):
+    errors = [{"field": _field(item.get("loc", ())), "message": item.get("msg", "invalid")} for item in error.errors]
+    message = "; ".join(f"{item['field']}: {item['message']}" for item in errors) or "invalid request"
+    return error_response(request, 422, "validation_failed", message, {"errors": errors})
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, error: AuthenticationError):
+    message = str(error) if str(error) not in ("", "Unauthorized") else "sign in or send an API token"
+    return error_response(request, 401, "unauthorized", message)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError):
+    return error_response(request, error.status_code, "http_error", error.message)
+
+
+@api.exception_handler(PynamoDBException)
+def dynamodb_error(request: HttpRequest, error: PynamoDBException):
+    if isinstance(error, DoesNotExist):  # selectors turn these into NotFound; this is a bug's safety net
+        return error_response(request, 404, "not_found", "not found")
+    logger.warning("DynamoDB unavailable: %s", error, exc_info=error)
+    return _unavailable(request, "DynamoDB")
+
+
+@api.exception_handler(BotoCoreError)
+def aws_transport_error(request: HttpRequest, error: BotoCoreError):
+    logger.warning("AWS unavailable: %s", error, exc_info=error)
+    return _unavailable(request, "AWS")
+
+
+@api.exception_handler(ClientError)
+def aws_client_error(request: HttpRequest, error: ClientError):
+    logger.warning("AWS error: %s", error, exc_info=error)
+    return _unavailable(request, "AWS")
+
+
+def _unavailable(request: HttpRequest, what: str):
+    response = error_response(request, 503, "service_unavailable", f"{what} is unavailable; retry shortly")
+    response["Retry-After"] = "2"
     return response
 
 
@@ -51,3 +117,7 @@ async def health(request: HttpRequest):
     """Readiness: DynamoDB table and every GSI ACTIVE, cache and database answering."""
     result = await health_checks.health()
     return Status(200 if result["status"] == health_checks.OK else 503, result)
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/assessments", assessments_router)

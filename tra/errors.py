@@ -54,3 +54,25 @@ class ServiceUnavailable(ApplicationError):
     def __init__(self, message: str, *, retry_after: int = 1, extra: dict[str, Any] | None = None):
         super().__init__(message, extra=extra)
         self.retry_after = retry_after
+
+
+class Unauthorized(ApplicationError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApplicationError):
+    """The caller is known but their role does not allow this (a reviewer acting on their own work)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApplicationError):
+    status_code = 415
+    code = "unsupported_media_type"

@@ -1,0 +1,199 @@
+"""Assessments API: thin async views. Each authenticates (NinjaAPI default auth),
+validates through schemas, runs one selector or service on the DynamoDB thread
+pool (PynamoDB is sync; docs/architecture.md says why) and returns."""
+
+from django.http import HttpRequest
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from tra.dynamo.executor import run_sync
+from tra.schemas import Error
+
+from . import selectors, services
+from .models import AssessmentState
+from .schemas import (
+    AnswerIn,
+    AssessmentDetailOut,
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentPageOut,
+    AssessmentUpdateIn,
+    EventPageOut,
+    ImportOut,
+    QuestionImportIn,
+    QuestionIn,
+    QuestionOut,
+    QuestionPageOut,
+    ReviewIn,
+    ReviewPageOut,
+    ReviewResultOut,
+    TransitionIn,
+)
+
+router = Router(tags=["assessments"])
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error, 503: Error}
+
+
+class PageParams(Schema):
+    limit: int = Field(default=50, ge=1, le=100, description="page size (at most API_MAX_PAGE_SIZE)")
+    cursor: str | None = Field(default=None, max_length=4_096, description="next_cursor of the previous page")
+
+
+class MineParams(PageParams):
+    state: AssessmentState | None = None
+    q: str | None = Field(default=None, max_length=200, description="title word prefixes, e.g. 'acm clo'")
+
+
+class QueueParams(PageParams):
+    state: AssessmentState = AssessmentState.SUBMITTED
+
+
+class _Detail:
+    """Presents an AssessmentDetail as AssessmentDetailOut expects."""
+
+    def __init__(self, detail: selectors.AssessmentDetail):
+        self._assessment = detail.assessment
+        self.questions = detail.questions
+        self.documents = detail.links
+        self.reviews = detail.reviews
+        self.recent_events = detail.events
+
+    def __getattr__(self, name):
+        return getattr(self._assessment, name)
+
+
+@router.post("", response={201: AssessmentOut, **ERRORS})
+async def assessment_create(request: HttpRequest, payload: AssessmentIn):
+    assessment = await run_sync(services.assessment_create, actor=request.auth, **payload.dict())
+    return Status(201, assessment)
+
+
+@router.get("", response={200: AssessmentPageOut, **ERRORS})
+async def assessment_list(request: HttpRequest, params: Query[MineParams]):
+    """My assessments, newest first; filter by state, search by title word prefix."""
+    return await run_sync(
+        selectors.assessment_list_mine,
+        actor=request.auth,
+        state=params.state.value if params.state else None,
+        query=params.q,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+
+
+@router.get("/review-queue", response={200: AssessmentPageOut, **ERRORS}, tags=["reviews"])
+async def review_queue(request: HttpRequest, params: Query[QueueParams]):
+    """Reviewers: assessments in a state (default submitted), oldest first."""
+    return await run_sync(
+        selectors.review_queue, actor=request.auth, state=params.state.value, limit=params.limit, cursor=params.cursor
+    )
+
+
+@router.get("/{assessment_id}", response={200: AssessmentDetailOut, **ERRORS})
+async def assessment_detail(request: HttpRequest, assessment_id: str):
+    """The assessment with its questions, linked documents, reviews and recent events (one Query)."""
+    detail = await run_sync(selectors.assessment_detail, actor=request.auth, assessment_id=assessment_id)
+    return _Detail(detail)
+
+
+@router.patch("/{assessment_id}", response={200: AssessmentOut, **ERRORS})
+async def assessment_update(request: HttpRequest, assessment_id: str, payload: AssessmentUpdateIn):
+    return await run_sync(
+        services.assessment_update, actor=request.auth, assessment_id=assessment_id, **payload.dict(exclude_unset=True)
+    )
+
+
+@router.post("/{assessment_id}/transitions", response={200: AssessmentOut, **ERRORS})
+async def assessment_transition(request: HttpRequest, assessment_id: str, payload: TransitionIn):
+    """Move through the workflow: start, submit, reopen, archive (owner); start_review (reviewer)."""
+    return await run_sync(
+        services.assessment_transition,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        action=payload.action,
+        version=payload.version,
+    )
+
+
+@router.get("/{assessment_id}/events", response={200: EventPageOut, **ERRORS})
+async def event_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
+    """The audit history, newest first."""
+    return await run_sync(
+        selectors.events_list, actor=request.auth, assessment_id=assessment_id, limit=params.limit, cursor=params.cursor
+    )
+
+
+@router.post("/{assessment_id}/reviews", response={201: ReviewResultOut, **ERRORS}, tags=["reviews"])
+async def review_create(request: HttpRequest, assessment_id: str, payload: ReviewIn):
+    """Reviewers: approve, reject or request changes; moves the state in the same transaction."""
+    assessment, review = await run_sync(
+        services.review_create,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        decision=payload.decision.value,
+        comment=payload.comment,
+        version=payload.version,
+    )
+    return Status(201, {"assessment": assessment, "review": review})
+
+
+@router.get("/{assessment_id}/reviews", response={200: ReviewPageOut, **ERRORS}, tags=["reviews"])
+async def review_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
+    return await run_sync(
+        selectors.reviews_list,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+
+
+@router.get("/{assessment_id}/questions", response={200: QuestionPageOut, **ERRORS}, tags=["questions"])
+async def question_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
+    """Questions in questionnaire order."""
+    return await run_sync(
+        selectors.questions_list,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+
+
+@router.post("/{assessment_id}/questions", response={201: QuestionOut, **ERRORS}, tags=["questions"])
+async def question_create(request: HttpRequest, assessment_id: str, payload: QuestionIn):
+    question = await run_sync(
+        services.question_create, actor=request.auth, assessment_id=assessment_id, **payload.dict()
+    )
+    return Status(201, question)
+
+
+@router.post("/{assessment_id}/questions/import", response={201: ImportOut, **ERRORS}, tags=["questions"])
+async def question_import(request: HttpRequest, assessment_id: str, payload: QuestionImportIn):
+    """Bulk import from JSON (up to 1,000 questions, batched writes)."""
+    drafts = [services.QuestionDraft(**question.dict()) for question in payload.questions]
+    questions = await run_sync(services.question_import, actor=request.auth, assessment_id=assessment_id, drafts=drafts)
+    return Status(201, {"imported": len(questions), "questions": questions})
+
+
+@router.post("/{assessment_id}/questions/import-csv", response={201: ImportOut, **ERRORS}, tags=["questions"])
+async def question_import_csv(request: HttpRequest, assessment_id: str, file: File[UploadedFile]):
+    """Bulk import from a CSV file with a header row: text (required), category, order."""
+    data = await run_sync(file.read)
+    questions = await run_sync(services.question_import_csv, actor=request.auth, assessment_id=assessment_id, data=data)
+    return Status(201, {"imported": len(questions), "questions": questions})
+
+
+@router.put(
+    "/{assessment_id}/questions/{question_id}/answer", response={200: QuestionOut, **ERRORS}, tags=["questions"]
+)
+async def question_answer(request: HttpRequest, assessment_id: str, question_id: str, payload: AnswerIn):
+    return await run_sync(
+        services.question_answer,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        question_id=question_id,
+        answer=payload.answer,
+        version=payload.version,
+    )

@@ -1,0 +1,196 @@
+"""Request and response schemas of the assessments API."""
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field, field_validator
+
+from .models import MAX_QUESTION_ORDER, AssessmentState, ReviewDecision
+
+MetadataValue = str | int | float | bool | None
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class AssessmentIn(Schema):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict, max_length=50)
+
+    _title = field_validator("title")(_not_blank)
+
+
+class AssessmentUpdateIn(Schema):
+    version: int = Field(ge=1, description="the version you read; a stale one is a 409")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    metadata: dict[str, MetadataValue] | None = Field(default=None, max_length=50)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        return None if value is None else _not_blank(value)
+
+
+class AssessmentSummaryOut(Schema):
+    id: str
+    title: str
+    state: AssessmentState
+    owner_id: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.assessment_id
+
+
+class AssessmentOut(AssessmentSummaryOut):
+    description: str
+    metadata: dict[str, MetadataValue]
+    submitted_at: datetime | None
+
+    @staticmethod
+    def resolve_metadata(obj) -> dict:
+        return obj.metadata_dict
+
+
+class AssessmentPageOut(Schema):
+    items: list[AssessmentSummaryOut]
+    next_cursor: str | None
+
+
+class TransitionIn(Schema):
+    action: Literal["start", "submit", "reopen", "archive", "start_review"]
+    version: int = Field(ge=1)
+
+
+class ReviewIn(Schema):
+    decision: ReviewDecision
+    comment: str = Field(default="", max_length=5_000, description="required to reject or request changes")
+    version: int = Field(ge=1, description="the assessment version you reviewed")
+
+
+class ReviewOut(Schema):
+    id: str
+    reviewer_id: str
+    decision: ReviewDecision
+    comment: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.review_id
+
+
+class ReviewResultOut(Schema):
+    assessment: AssessmentOut
+    review: ReviewOut
+
+
+class EventOut(Schema):
+    id: str
+    event_type: str
+    actor_id: str
+    from_state: str | None
+    to_state: str | None
+    details: dict
+    created_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.event_id
+
+    @staticmethod
+    def resolve_details(obj) -> dict:
+        details = obj.details
+        return details.as_dict() if hasattr(details, "as_dict") else dict(details or {})
+
+
+class CitationOut(Schema):
+    document_id: str
+    chunk: int
+    quote: str
+
+
+class SuggestionOut(Schema):
+    text: str
+    citations: list[CitationOut]
+    confidence: float
+    provider: str
+    model: str | None
+    created_at: datetime
+
+
+class QuestionIn(Schema):
+    text: str = Field(min_length=1, max_length=2_000)
+    category: str | None = Field(default=None, max_length=100)
+    order: int | None = Field(default=None, ge=0, le=MAX_QUESTION_ORDER, description="default: after the last")
+
+    _text = field_validator("text")(_not_blank)
+
+
+class QuestionImportIn(Schema):
+    questions: list[QuestionIn] = Field(min_length=1, max_length=1_000)
+
+
+class QuestionOut(Schema):
+    id: str
+    order: int
+    text: str
+    category: str | None
+    status: str
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    suggestion: SuggestionOut | None
+    version: int
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.question_id
+
+
+class QuestionPageOut(Schema):
+    items: list[QuestionOut]
+    next_cursor: str | None
+
+
+class ImportOut(Schema):
+    imported: int
+    questions: list[QuestionOut]
+
+
+class AnswerIn(Schema):
+    answer: str = Field(max_length=20_000)
+    version: int = Field(ge=1, description="the question version you read")
+
+
+class LinkOut(Schema):
+    document_id: str
+    linked_by: str
+    linked_at: datetime
+
+
+class AssessmentDetailOut(AssessmentOut):
+    questions: list[QuestionOut]
+    documents: list[LinkOut]
+    reviews: list[ReviewOut]
+    recent_events: list[EventOut]
+
+
+class EventPageOut(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ReviewPageOut(Schema):
+    items: list[ReviewOut]
+    next_cursor: str | None

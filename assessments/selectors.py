@@ -1,0 +1,230 @@
+"""Reads of assessments and their collections. Each names its index; see docs/access-patterns.md.
+
+Every selector takes the calling `Actor` and returns only what that actor may
+see: another owner's assessment is NotFound, exactly like a missing one.
+"""
+
+from dataclasses import dataclass, field
+
+from tra.auth import Actor
+from tra.dynamo.models import TableModel
+from tra.dynamo.pagination import Page, query_page
+from tra.errors import Forbidden, NotFound
+
+from .models import (
+    ASSESSMENT,
+    EVENT,
+    WORD,
+    Assessment,
+    AssessmentEvent,
+    DocumentLink,
+    Question,
+    Review,
+    TitleWord,
+    status_key,
+    title_words,
+)
+
+RECENT_EVENTS = 20
+DETAIL_END = WORD + "#"  # the detail Query stops before the title-search words
+
+
+@dataclass
+class AssessmentDetail:
+    assessment: Assessment
+    questions: list[Question] = field(default_factory=list)
+    links: list[DocumentLink] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    events: list[AssessmentEvent] = field(default_factory=list)
+
+
+def can_read(actor: Actor, assessment: Assessment) -> bool:
+    """Owners read their own; reviewers read any assessment once it has been submitted
+    (a draft nobody has submitted is its owner's private work)."""
+    return assessment.owner_id == actor.user_id or (actor.is_reviewer and assessment.submitted_at is not None)
+
+
+def assessment_get(*, actor: Actor, assessment_id: str, consistent: bool = False) -> Assessment:
+    """T2: GetItem of the #META item; NotFound unless the actor owns it or reviews."""
+    try:
+        assessment = Assessment.get(*Assessment.key(assessment_id), consistent_read=consistent)
+    except (Assessment.DoesNotExist, ValueError):
+        assessment = None
+    if assessment is None or not can_read(actor, assessment):
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
+    return assessment
+
+
+def assessment_get_owned(*, actor: Actor, assessment_id: str, consistent: bool = True) -> Assessment:
+    """As assessment_get, for changes only the owner may make (a reviewer gets 403, others 404)."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id, consistent=consistent)
+    if assessment.owner_id != actor.user_id:
+        raise Forbidden("only the assessment's owner may change it")
+    return assessment
+
+
+def assessment_detail(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
+    """T1: one Query of the item collection, `pk = ASMT#<id> AND sk < "WORD#"`."""
+    try:
+        pk = Assessment.key(assessment_id)[0]
+    except ValueError:
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"}) from None
+    detail = None
+    for item in TableModel.query(pk, TableModel.sk < DETAIL_END):
+        if isinstance(item, Assessment):
+            detail = AssessmentDetail(assessment=item)
+        elif detail is None:
+            continue
+        elif isinstance(item, Question):
+            detail.questions.append(item)
+        elif isinstance(item, DocumentLink):
+            detail.links.append(item)
+        elif isinstance(item, Review):
+            detail.reviews.append(item)
+        elif isinstance(item, AssessmentEvent):
+            detail.events.append(item)
+    if detail is None or not can_read(actor, detail.assessment):
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
+    detail.events = list(reversed(detail.events[-RECENT_EVENTS:]))  # newest first
+    return detail
+
+
+def assessment_list_mine(
+    *, actor: Actor, state: str | None = None, query: str | None = None, limit: int | None, cursor: str | None
+) -> Page[Assessment]:
+    """G1 (by_owner), G2 (by_owner_status) or G7 (title_words_by_owner + BatchGetItem)."""
+    scope = f"assessments.mine:{actor.user_id}:{state or ''}:{query or ''}"
+    if query:
+        return _search(actor=actor, state=state, query=query, limit=limit, cursor=cursor, scope=scope)
+    if state:
+        prefix = f"{ASSESSMENT}#{state}#"
+        condition = Assessment.owner_status_sort.startswith(prefix)
+        index = Assessment.by_owner_status
+    else:
+        condition = Assessment.owner_sort.startswith(f"{ASSESSMENT}#")
+        index = Assessment.by_owner
+    return query_page(
+        index.query, actor.user_id, condition, scan_index_forward=False, scope=scope, limit=limit, cursor=cursor
+    )
+
+
+def _search(*, actor: Actor, state: str | None, query: str, limit: int | None, cursor: str | None, scope: str):
+    words = title_words(query)
+    if not words:
+        return Page(items=[], next_cursor=None)
+    # The longest word is the most selective prefix; the others filter the page.
+    lead = max(words, key=len)
+    hits = query_page(
+        TitleWord.by_owner_word.query,
+        actor.user_id,
+        TitleWord.word_sort.startswith(lead),
+        scope=scope,
+        limit=limit,
+        cursor=cursor,
+    )
+    assessments = assessments_by_ids([hit.assessment_id for hit in hits.items])
+    matched = [
+        assessment
+        for assessment in assessments
+        if assessment.owner_id == actor.user_id
+        and (state is None or assessment.state == state)
+        and all(any(word.startswith(part) for word in title_words(assessment.title)) for part in words)
+    ]
+    return Page(items=matched, next_cursor=hits.next_cursor)
+
+
+def assessments_by_ids(assessment_ids: list[str]) -> list[Assessment]:
+    """BatchGetItem of #META items (100 keys a call), in the order given, duplicates dropped."""
+    unique = list(dict.fromkeys(assessment_ids))
+    found = {item.assessment_id: item for item in Assessment.batch_get([Assessment.key(i) for i in unique])}
+    return [found[i] for i in unique if i in found]
+
+
+def review_queue(*, actor: Actor, state: str, limit: int | None, cursor: str | None) -> Page[Assessment]:
+    """G3: by_status, `status_key = ASMT#<state>`, oldest first."""
+    if not actor.is_reviewer:
+        raise Forbidden("the review queue is for reviewers")
+    return query_page(
+        Assessment.by_status.query,
+        status_key(state),
+        scan_index_forward=True,
+        scope=f"assessments.queue:{state}",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def events_list(*, actor: Actor, assessment_id: str, limit: int | None, cursor: str | None) -> Page[AssessmentEvent]:
+    """T6: `pk = ASMT#<id> AND begins_with(sk, "EVT#")`, newest first."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id)
+    return query_page(
+        AssessmentEvent.query,
+        assessment.pk,
+        AssessmentEvent.sk.startswith(EVENT + "#"),
+        scan_index_forward=False,
+        scope=f"assessments.events:{assessment_id}",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def questions_list(*, actor: Actor, assessment_id: str, limit: int | None, cursor: str | None) -> Page[Question]:
+    """T3: `pk = ASMT#<id> AND begins_with(sk, "Q#")`, questionnaire order."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id)
+    return query_page(
+        Question.query,
+        assessment.pk,
+        Question.sk.startswith(Question.collection_prefix()),
+        scope=f"assessments.questions:{assessment_id}",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def question_get(*, actor: Actor, assessment_id: str, question_id: str) -> tuple[Assessment, Question]:
+    """T2 + T4: the assessment (for access) and the question, two GetItems."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id)
+    try:
+        return assessment, Question.get(*Question.key(assessment_id, question_id), consistent_read=True)
+    except (Question.DoesNotExist, ValueError):
+        raise NotFound(f"question {question_id} not found", extra={"field": "question_id"}) from None
+
+
+def last_question_order(assessment: Assessment) -> int:
+    """T3 reversed with Limit 1: the highest order so far, or -1."""
+    for question in Question.query(
+        assessment.pk, Question.sk.startswith(Question.collection_prefix()), scan_index_forward=False, limit=1
+    ):
+        return int(question.order)
+    return -1
+
+
+def reviews_list(*, actor: Actor, assessment_id: str, limit: int | None, cursor: str | None) -> Page[Review]:
+    """T5: `pk = ASMT#<id> AND begins_with(sk, "REV#")`, oldest first."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id)
+    return query_page(
+        Review.query,
+        assessment.pk,
+        Review.sk.startswith(Review.collection_prefix()),
+        scope=f"assessments.reviews:{assessment_id}",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def title_word_items(assessment: Assessment) -> list[TitleWord]:
+    """T9: the assessment's search words."""
+    return list(TitleWord.query(assessment.pk, TitleWord.sk.startswith(TitleWord.collection_prefix())))
+
+
+def linked_documents(*, actor: Actor, assessment_id: str, limit: int | None, cursor: str | None) -> Page[DocumentLink]:
+    """T7: `pk = ASMT#<id> AND begins_with(sk, "DOC#")`."""
+    assessment = assessment_get(actor=actor, assessment_id=assessment_id)
+    return query_page(
+        DocumentLink.query,
+        assessment.pk,
+        DocumentLink.sk.startswith(DocumentLink.collection_prefix()),
+        scope=f"assessments.documents:{assessment_id}",
+        limit=limit,
+        cursor=cursor,
+    )

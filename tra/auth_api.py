@@ -1,0 +1,98 @@
+"""Sign-in for the browser (session + CSRF) and API tokens for scripts."""
+
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import aauthenticate, alogin, alogout
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from ninja import Router, Schema, Status
+from ninja.utils import check_csrf
+from pydantic import Field
+
+from tra import auth
+from tra.errors import Forbidden, Unauthorized
+from tra.schemas import Error
+
+router = Router(tags=["auth"])
+
+
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+class LoginIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=4096)
+
+
+class MeOut(Schema):
+    id: str
+    username: str
+    is_staff: bool
+    is_reviewer: bool
+
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="shown once: store it now")
+
+
+def _me(actor: auth.Actor) -> MeOut:
+    return MeOut(id=actor.user_id, username=actor.username, is_staff=actor.is_staff, is_reviewer=actor.is_reviewer)
+
+
+@router.get("/csrf", auth=None, response=CsrfOut)
+async def csrf(request: HttpRequest):
+    """Sets the csrftoken cookie; send its value as X-CSRFToken on unsafe requests."""
+    return {"csrf_token": get_token(request)}
+
+
+@router.post("/login", auth=None, response={200: MeOut, 401: Error, 403: Error})
+async def login(request: HttpRequest, payload: LoginIn):
+    if check_csrf(request) is not None:
+        raise Forbidden("CSRF check failed: GET /api/auth/csrf first and send X-CSRFToken")
+    user = await aauthenticate(request, username=payload.username, password=payload.password)
+    if user is None:
+        raise Unauthorized("invalid username or password")
+    await alogin(request, user)
+    return _me(await sync_to_async(auth.actor_for)(user))
+
+
+@router.post("/logout", response={204: None, 401: Error})
+async def logout(request: HttpRequest):
+    await alogout(request)
+    return Status(204, None)
+
+
+@router.get("/me", response={200: MeOut, 401: Error})
+async def me(request: HttpRequest):
+    return _me(request.auth)
+
+
+@router.post("/tokens", response={201: NewTokenOut, 401: Error, 422: Error})
+async def token_create(request: HttpRequest, payload: TokenIn):
+    record, token = await sync_to_async(auth.token_create)(user=request.user, name=payload.name)
+    return Status(201, NewTokenOut(**TokenOut.from_orm(record).dict(), token=token))
+
+
+@router.get("/tokens", response={200: list[TokenOut], 401: Error})
+async def token_list(request: HttpRequest):
+    return await sync_to_async(auth.token_list)(user=request.user)
+
+
+@router.delete("/tokens/{token_id}", response={204: None, 401: Error, 404: Error})
+async def token_revoke(request: HttpRequest, token_id: int):
+    await sync_to_async(auth.token_revoke)(user=request.user, token_id=token_id)
+    return Status(204, None)

@@ -1,0 +1,90 @@
+"""Multi-item writes: transactions and batches, with their failure modes made explicit.
+
+- `transaction()` runs a TransactWriteItems (all or nothing) on the shared
+  connection and turns a failed condition into `ConditionFailed`, naming which
+  items' conditions failed, so services can answer 409 or 404 precisely.
+- `batch_write()` sends BatchWriteItem calls of at most 25 requests (DynamoDB's
+  limit), retrying UnprocessedItems with exponential backoff and jitter; if
+  some remain after the last attempt it raises ServiceUnavailable saying how
+  many were written: nothing is dropped silently. Batch writes cannot carry
+  conditions, so only items whose overwrite is harmless go through here
+  (new items with fresh ids, adjacency items, deletions).
+"""
+
+import contextlib
+import random
+import time
+from collections.abc import Iterator, Sequence
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from tra.errors import ServiceUnavailable
+
+from .models import TableModel, botocore_client, table_connection
+
+BATCH_WRITE_LIMIT = 25  # BatchWriteItem takes at most 25 put/delete requests
+TRANSACTION_LIMIT = 100  # TransactWriteItems takes at most 100 actions
+BATCH_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 0.05
+BACKOFF_CAP_SECONDS = 2.0
+
+
+class ConditionFailed(Exception):
+    """A transaction was cancelled because the condition on item(s) `positions` failed."""
+
+    def __init__(self, positions: list[int]):
+        super().__init__(f"condition failed on transaction item(s) {positions}")
+        self.positions = positions
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[TransactWrite]:
+    """`with transaction() as write: write.save(a); write.save(b)` commits on exit."""
+    writer = TransactWrite(connection=table_connection().connection)
+    try:
+        with writer:
+            yield writer
+    except TransactWriteError as error:
+        reasons = list(error.cancellation_reasons or [])
+        failed = [
+            i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"
+        ]
+        if failed:
+            raise ConditionFailed(failed) from error
+        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+            raise ServiceUnavailable("a concurrent transaction touched the same items; retry", retry_after=1) from error
+        raise
+
+
+def batch_write(*, puts: Sequence[TableModel] = (), deletes: Sequence[TableModel] = ()) -> int:
+    """Write `puts` and delete `deletes` in BatchWriteItem calls; returns the number of calls."""
+    for item in puts:
+        # A new versioned item starts at version 1, as Model.save() would make it.
+        version = item._version_attribute_name
+        if version and getattr(item, version) is None:
+            setattr(item, version, 1)
+    requests = [{"PutRequest": {"Item": item.serialize()}} for item in puts]
+    for item in deletes:
+        requests.append({"DeleteRequest": {"Key": {"pk": {"S": item.pk}, "sk": {"S": item.sk}}}})
+    client = botocore_client()
+    table = table_connection().table_name
+    calls = 0
+    for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+        pending = requests[start : start + BATCH_WRITE_LIMIT]
+        for attempt in range(BATCH_ATTEMPTS):
+            calls += 1
+            response = client.batch_write_item(RequestItems={table: pending})
+            pending = response.get("UnprocessedItems", {}).get(table, [])
+            if not pending:
+                break
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
+        if pending:
+            written = start + BATCH_WRITE_LIMIT - len(pending)
+            raise ServiceUnavailable(
+                f"DynamoDB did not accept {len(pending)} of {len(requests)} writes after {BATCH_ATTEMPTS} attempts; "
+                f"{written} were written and are safe to send again",
+                retry_after=2,
+                extra={"written": written, "total": len(requests)},
+            )
+    return calls
