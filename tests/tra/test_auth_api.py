@@ -1,0 +1,74 @@
+"""Signing in: session with CSRF for the browser, API tokens for scripts."""
+
+import json
+
+import pytest
+from django.test import AsyncClient
+
+from tests.support.api import ApiClient, make_user
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+async def login(client: AsyncClient, username: str, password: str, csrf: str | None):
+    headers = {"X-CSRFToken": csrf} if csrf else {}
+    return await client.post(
+        "/api/auth/login",
+        data=json.dumps({"username": username, "password": password}),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def test_a_browser_signs_in_with_csrf_and_reads_who_it_is():
+    from asgiref.sync import sync_to_async
+
+    await sync_to_async(make_user)("olivia")
+    client = AsyncClient(enforce_csrf_checks=True)
+    csrf = (await client.get("/api/auth/csrf")).json()["csrf_token"]
+
+    assert (await login(client, "olivia", "olivia-password-123", None)).status_code == 403
+    assert (await login(client, "olivia", "wrong", csrf)).status_code == 401
+    signed_in = await login(client, "olivia", "olivia-password-123", csrf)
+    assert signed_in.status_code == 200
+    assert signed_in.json()["username"] == "olivia"
+
+    me = await client.get("/api/auth/me")
+    assert me.json() == {"id": me.json()["id"], "username": "olivia", "is_staff": False, "is_reviewer": False}
+
+    csrf = client.cookies["csrftoken"].value  # rotated at sign-in
+    no_token = await client.post("/api/assessments", data="{}", content_type="application/json")
+    assert no_token.status_code == 403  # session writes need the CSRF header
+    logout = await client.post("/api/auth/logout", headers={"X-CSRFToken": csrf})
+    assert logout.status_code == 204
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_api_tokens_are_created_once_listed_and_revoked():
+    from asgiref.sync import sync_to_async
+
+    from tests.support.api import client_for
+
+    owner = await sync_to_async(client_for)(await sync_to_async(make_user)("olivia"))
+    created = await owner.post("/auth/tokens", {"name": "ci script"})
+    assert created.status == 201
+    token = created.body["token"]
+    assert token.startswith("tra_") and created.body["prefix"] == token[:12]
+
+    script = ApiClient(token)
+    assert (await script.get("/auth/me")).body["username"] == "olivia"
+    listed = await owner.get("/auth/tokens")
+    assert "token" not in listed.body[0]  # never shown again
+    assert (await owner.delete(f"/auth/tokens/{created.body['id']}")).status == 204
+    assert (await script.get("/auth/me")).status == 401
+
+
+async def test_a_token_of_another_user_cannot_be_revoked():
+    from asgiref.sync import sync_to_async
+
+    from tests.support.api import client_for
+
+    owner = await sync_to_async(client_for)(await sync_to_async(make_user)("olivia"))
+    other = await sync_to_async(client_for)(await sync_to_async(make_user)("oscar"))
+    created = await owner.post("/auth/tokens", {"name": "mine"})
+    assert (await other.delete(f"/auth/tokens/{created.body['id']}")).status == 404
