@@ -7,6 +7,9 @@ from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from documents import selectors as document_selectors
+from documents import services as document_services
+from documents.schemas import DocumentIdsIn, LinkedDocumentPageOut, LinkResultOut
 from tra.dynamo.executor import run_sync
 from tra.schemas import Error
 
@@ -197,3 +200,51 @@ async def question_answer(request: HttpRequest, assessment_id: str, question_id:
         answer=payload.answer,
         version=payload.version,
     )
+
+
+@router.get("/{assessment_id}/documents", response={200: LinkedDocumentPageOut, **ERRORS}, tags=["documents"])
+async def linked_document_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
+    """The documents linked to this assessment."""
+    links = await run_sync(
+        selectors.linked_documents,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    pairs = await run_sync(document_selectors.assessment_documents, links.items)
+    items = [
+        {
+            "document_id": link.document_id,
+            "linked_by": link.linked_by,
+            "linked_at": link.linked_at,
+            "filename": document.filename if document else None,
+            "status": document.status if document else None,
+            "content_type": document.content_type if document else None,
+        }
+        for link, document in pairs
+    ]
+    return {"items": items, "next_cursor": links.next_cursor}
+
+
+@router.post("/{assessment_id}/documents", response={200: LinkResultOut, **ERRORS}, tags=["documents"])
+async def document_link(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
+    """Link up to 1,000 of my documents (batched writes, 25 per call)."""
+    linked = await run_sync(
+        document_services.document_link_many,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        document_ids=payload.document_ids,
+    )
+    return {"linked": linked}
+
+
+@router.post("/{assessment_id}/documents/unlink", response={200: LinkResultOut, **ERRORS}, tags=["documents"])
+async def document_unlink(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
+    unlinked = await run_sync(
+        document_services.document_unlink_many,
+        actor=request.auth,
+        assessment_id=assessment_id,
+        document_ids=payload.document_ids,
+    )
+    return {"unlinked": unlinked}

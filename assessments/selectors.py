@@ -65,10 +65,27 @@ def assessment_get_owned(*, actor: Actor, assessment_id: str, consistent: bool =
 
 def assessment_detail(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
     """T1: one Query of the item collection, `pk = ASMT#<id> AND sk < "WORD#"`."""
+    detail = _load_detail(assessment_id)
+    if detail is None or not can_read(actor, detail.assessment):
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
+    return detail
+
+
+def assessment_detail_for_staff(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
+    """T1 for the admin: staff see every assessment (reviewers act on them)."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    detail = _load_detail(assessment_id)
+    if detail is None:
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
+    return detail
+
+
+def _load_detail(assessment_id: str) -> AssessmentDetail | None:
     try:
         pk = Assessment.key(assessment_id)[0]
     except ValueError:
-        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"}) from None
+        return None
     detail = None
     for item in TableModel.query(pk, TableModel.sk < DETAIL_END):
         if isinstance(item, Assessment):
@@ -83,9 +100,8 @@ def assessment_detail(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
             detail.reviews.append(item)
         elif isinstance(item, AssessmentEvent):
             detail.events.append(item)
-    if detail is None or not can_read(actor, detail.assessment):
-        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
-    detail.events = list(reversed(detail.events[-RECENT_EVENTS:]))  # newest first
+    if detail is not None:
+        detail.events = list(reversed(detail.events[-RECENT_EVENTS:]))  # newest first
     return detail
 
 
@@ -138,6 +154,49 @@ def assessments_by_ids(assessment_ids: list[str]) -> list[Assessment]:
     unique = list(dict.fromkeys(assessment_ids))
     found = {item.assessment_id: item for item in Assessment.batch_get([Assessment.key(i) for i in unique])}
     return [found[i] for i in unique if i in found]
+
+
+def assessment_list_for_staff(
+    *,
+    actor: Actor,
+    state: str | None = None,
+    owner_id: str | None = None,
+    query: str | None = None,
+    limit: int | None,
+    cursor: str | None,
+) -> Page[Assessment]:
+    """The admin change list, newest first: each filter is an index.
+
+    G8 (title_words across owners) for a search, G2 (by_owner_status) for owner and
+    state, G6 (by_owner) for an owner, G5 (by_status) for a state, else G4 (by_type).
+    """
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    scope = f"admin.assessments:{state or ''}:{owner_id or ''}:{query or ''}"
+    common = {"scope": scope, "limit": limit, "cursor": cursor}
+    if query:
+        words = title_words(query)
+        if not words:
+            return Page(items=[], next_cursor=None)
+        lead = max(words, key=len)
+        hits = query_page(TitleWord.by_word.query, lead[0], TitleWord.word_sort.startswith(lead), **common)
+        matched = [
+            assessment
+            for assessment in assessments_by_ids([hit.assessment_id for hit in hits.items])
+            if (state is None or assessment.state == state)
+            and (owner_id is None or assessment.owner_id == owner_id)
+            and all(any(word.startswith(part) for word in title_words(assessment.title)) for part in words)
+        ]
+        return Page(items=matched, next_cursor=hits.next_cursor)
+    if owner_id and state:
+        condition = Assessment.owner_status_sort.startswith(f"{ASSESSMENT}#{state}#")
+        return query_page(Assessment.by_owner_status.query, owner_id, condition, scan_index_forward=False, **common)
+    if owner_id:
+        condition = Assessment.owner_sort.startswith(f"{ASSESSMENT}#")
+        return query_page(Assessment.by_owner.query, owner_id, condition, scan_index_forward=False, **common)
+    if state:
+        return query_page(Assessment.by_status.query, status_key(state), scan_index_forward=False, **common)
+    return query_page(Assessment.by_type.query, ASSESSMENT, scan_index_forward=False, **common)
 
 
 def review_queue(*, actor: Actor, state: str, limit: int | None, cursor: str | None) -> Page[Assessment]:

@@ -83,6 +83,13 @@ def _event(assessment: Assessment, *, actor: Actor, event_type: str, now, **deta
     )
 
 
+def record_event(assessment: Assessment, *, actor: Actor, event_type: str, **details) -> AssessmentEvent:
+    """An audit event that goes with no state change (imports, links): a single put."""
+    event = _event(assessment, actor=actor, event_type=event_type, now=utc_now(), **details)
+    event.save()
+    return event
+
+
 def _conflict(assessment_id: str, expected: int) -> Conflict:
     try:
         current = Assessment.get(*Assessment.key(assessment_id), consistent_read=True).version
@@ -326,7 +333,7 @@ def question_import(*, actor: Actor, assessment_id: str, drafts: list[QuestionDr
         next_order = max(next_order, order) + 1
         questions.append(_question(assessment, order=order, text=draft.text, category=draft.category, now=now))
     batch_write(puts=questions)
-    _event(assessment, actor=actor, event_type="questions_imported", now=now, count=len(questions)).save()
+    record_event(assessment, actor=actor, event_type="questions_imported", count=len(questions))
     return questions
 
 

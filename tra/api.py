@@ -16,6 +16,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from assessments.api import router as assessments_router
+from documents.api import router as documents_router
 from tra import health as health_checks
 from tra.auth import SessionOrToken
 from tra.auth_api import router as auth_router
@@ -121,3 +122,4 @@ async def health(request: HttpRequest):
 
 api.add_router("/auth", auth_router)
 api.add_router("/assessments", assessments_router)
+api.add_router("/documents", documents_router)

@@ -59,7 +59,7 @@ async def csrf(request: HttpRequest):
     return {"csrf_token": get_token(request)}
 
 
-@router.post("/login", auth=None, response={200: MeOut, 401: Error, 403: Error})
+@router.post("/login", auth=None, response={200: MeOut, 401: Error, 403: Error, 422: Error})
 async def login(request: HttpRequest, payload: LoginIn):
     if check_csrf(request) is not None:
         raise Forbidden("CSRF check failed: GET /api/auth/csrf first and send X-CSRFToken")
@@ -92,7 +92,7 @@ async def token_list(request: HttpRequest):
     return await sync_to_async(auth.token_list)(user=request.user)
 
 
-@router.delete("/tokens/{token_id}", response={204: None, 401: Error, 404: Error})
+@router.delete("/tokens/{token_id}", response={204: None, 401: Error, 404: Error, 422: Error})
 async def token_revoke(request: HttpRequest, token_id: int):
     await sync_to_async(auth.token_revoke)(user=request.user, token_id=token_id)
     return Status(204, None)

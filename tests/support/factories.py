@@ -75,7 +75,9 @@ def link(parent: Assessment, document: Document, *, linked_by: str = "1"):
     return item
 
 
-def document(*, owner_id: str = "1", filename: str = "soc2-report.pdf", status: str = "uploaded", age: int = 0):
+def document(
+    *, owner_id: str = "1", filename: str = "soc2-report.pdf", status: str = "uploaded", age: int = 0, save: bool = True
+):
     moment = utc_now() - timedelta(seconds=age)
     item = Document.build(
         document_id=new_id(),
@@ -89,7 +91,8 @@ def document(*, owner_id: str = "1", filename: str = "soc2-report.pdf", status: 
         created_at=moment,
         updated_at=moment,
     )
-    item.save()
+    if save:
+        item.save()
     return item
 
 

@@ -1,0 +1,171 @@
+"""Reviewer pages for assessments: the change list (index queries only), the
+assessment page (one item-collection Query) and the review actions (one
+transaction each, with a version check). Same selectors and services as the API."""
+
+from django.contrib import messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from documents import selectors as document_selectors
+from tra.admin import PAGE_SIZES, filter_url, page_size, pager
+from tra.auth import actor_for
+from tra.errors import ApplicationError, Conflict, InvalidCursor, NotFound
+from tra.models import Reviewing
+
+from . import selectors, services
+from .models import AssessmentState, ReviewDecision
+
+ADMIN_ENTRIES = [("Assessments", "assessments_assessment_list")]
+
+
+def admin_urls(site):
+    return [
+        ("assessments/", lambda request: assessment_list(site, request), "assessments_assessment_list"),
+        (
+            "assessments/<str:assessment_id>/",
+            lambda request, assessment_id: assessment_page(site, request, assessment_id),
+            "assessments_assessment_page",
+        ),
+    ]
+
+
+def _owner_ids(usernames: set[str]) -> dict[str, str]:
+    users = get_user_model().objects.filter(username__in=usernames)
+    return {user.username: str(user.pk) for user in users}
+
+
+def _usernames(user_ids: set[str]) -> dict[str, str]:
+    ids = [int(i) for i in user_ids if i.isdigit()]
+    return {str(user.pk): user.get_username() for user in get_user_model().objects.filter(pk__in=ids)}
+
+
+def assessment_list(site, request):
+    actor = actor_for(request.user)
+    state = request.GET.get("state") or None
+    if state not in {s.value for s in AssessmentState}:
+        state = None
+    owner = request.GET.get("owner", "").strip()
+    owner_id = _owner_ids({owner}).get(owner, "-") if owner else None  # an unknown user owns nothing
+    query = request.GET.get("q", "").strip() or None
+    size = page_size(request)
+    try:
+        page = selectors.assessment_list_for_staff(
+            actor=actor, state=state, owner_id=owner_id, query=query, limit=size, cursor=request.GET.get("cursor")
+        )
+    except InvalidCursor:
+        return HttpResponseRedirect(filter_url(request))
+    names = _usernames({item.owner_id for item in page.items})
+    rows = [
+        {
+            "assessment": item,
+            "owner": names.get(item.owner_id, item.owner_id),
+            "url": reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]),
+        }
+        for item in page.items
+    ]
+    context = {
+        **site.each_context(request),
+        "title": "Assessments",
+        "subtitle": None,
+        "rows": rows,
+        "query": query or "",
+        "owner": owner,
+        "state": state,
+        "size": size,
+        "sizes": [{"value": s, "url": filter_url(request, size=s), "selected": s == size} for s in PAGE_SIZES],
+        "states": [
+            {"label": "All", "url": filter_url(request, state=None), "selected": state is None},
+            *(
+                {"label": s.value.replace("_", " "), "url": filter_url(request, state=s.value), "selected": s == state}
+                for s in AssessmentState
+            ),
+        ],
+        **pager(request, page.next_cursor),
+    }
+    return TemplateResponse(request, "admin/assessments/assessment_list.html", context)
+
+
+def assessment_page(site, request, assessment_id: str):
+    actor = actor_for(request.user)
+    if request.method == "POST":
+        return _review(site, request, actor, assessment_id)
+    try:
+        detail = selectors.assessment_detail_for_staff(actor=actor, assessment_id=assessment_id)
+    except NotFound:
+        raise Http404(f"assessment {assessment_id} not found") from None
+    documents = document_selectors.assessment_documents(detail.links)
+    people = _usernames(
+        {detail.assessment.owner_id}
+        | {review.reviewer_id for review in detail.reviews}
+        | {event.actor_id for event in detail.events}
+        | {question.answered_by for question in detail.questions if question.answered_by}
+    )
+    can_review = (
+        actor.is_reviewer
+        and detail.assessment.owner_id != actor.user_id
+        and AssessmentState(detail.assessment.state) in services.REVIEWABLE
+    )
+    context = {
+        **site.each_context(request),
+        "title": detail.assessment.title,
+        "subtitle": None,
+        "detail": detail,
+        "assessment": detail.assessment,
+        "owner": people.get(detail.assessment.owner_id, detail.assessment.owner_id),
+        "people": people,
+        "documents": documents,
+        "can_review": can_review,
+        "decisions": [(d.value, d.value.replace("_", " ").capitalize()) for d in ReviewDecision],
+        "list_url": reverse(f"{site.name}:assessments_assessment_list"),
+        "reviewer_note": (
+            None
+            if actor.is_reviewer
+            else "You can read this assessment; reviewing needs the “Can review assessments” permission."
+        ),
+    }
+    return TemplateResponse(request, "admin/assessments/assessment_page.html", context)
+
+
+def _review(site, request, actor, assessment_id: str):
+    if not actor.is_reviewer:
+        raise PermissionDenied("reviewing needs the “Can review assessments” permission")
+    page_url = reverse(f"{site.name}:assessments_assessment_page", args=[assessment_id])
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "The form was incomplete; reload the page and try again.")
+        return HttpResponseRedirect(page_url)
+    decision = request.POST.get("decision", "")
+    comment = request.POST.get("comment", "")
+    try:
+        assessment, review = services.review_create(
+            actor=actor, assessment_id=assessment_id, decision=decision, comment=comment, version=version
+        )
+    except Conflict as conflict:
+        current = conflict.extra.get("current_version")
+        messages.error(
+            request,
+            f"This assessment was changed by someone else (it is now at version {current}). "
+            "Nothing was saved: the page below shows the current version; review it and decide again.",
+        )
+        return HttpResponseRedirect(page_url)
+    except NotFound:
+        raise Http404(f"assessment {assessment_id} not found") from None
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(page_url)
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(Reviewing),
+        object_id=assessment_id,
+        object_repr=assessment.title[:200],
+        action_flag=CHANGE,
+        change_message=f"Review {review.review_id}: {review.decision}, now {assessment.state}. {comment}"[:2000],
+    )
+    messages.success(request, f"Saved: {decision.replace('_', ' ')}. The assessment is now {assessment.state}.")
+    return HttpResponseRedirect(page_url)

@@ -1,0 +1,103 @@
+"""Documents API: upload evidence, list and read it, delete it, see where it is used."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from tra.dynamo.executor import run_sync
+from tra.errors import PayloadTooLarge
+from tra.schemas import Error
+
+from . import selectors, services
+from .models import DocumentStatus
+from .schemas import DocumentAssessmentPageOut, DocumentOut, DocumentPageOut, UploadOut
+
+router = Router(tags=["documents"])
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
+
+
+class ListParams(Schema):
+    status: DocumentStatus | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=4_096)
+
+
+class PageParams(Schema):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=4_096)
+
+
+class _Upload:
+    """Presents an UploadResult as UploadOut expects: the document plus `duplicate`."""
+
+    def __init__(self, result: services.UploadResult):
+        self._document = result.document
+        self.duplicate = not result.created
+
+    def __getattr__(self, name):
+        return getattr(self._document, name)
+
+
+def _read_upload(file: UploadedFile) -> bytes:
+    # Refuse by the announced size before reading a byte of an oversized upload.
+    limit = settings.DOCUMENT_MAX_BYTES
+    if file.size is not None and file.size > limit:
+        raise PayloadTooLarge(
+            f"the file is {file.size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB",
+            extra={"field": "file"},
+        )
+    return file.read(limit + 1)
+
+
+@router.post("", response={200: UploadOut, 201: UploadOut, **ERRORS})
+async def document_upload(request: HttpRequest, file: File[UploadedFile]):
+    """Upload a PDF, DOCX, TXT or MD file. Its text is extracted into passages before the
+    response; uploading the same file again returns the existing document (200)."""
+    data = await run_sync(_read_upload, file)
+    result = await run_sync(
+        services.document_upload,
+        actor=request.auth,
+        filename=file.name or "document",
+        data=data,
+        declared_type=file.content_type,
+    )
+    return Status(201 if result.created else 200, _Upload(result))
+
+
+@router.get("", response={200: DocumentPageOut, **ERRORS})
+async def document_list(request: HttpRequest, params: Query[ListParams]):
+    """My documents, newest first, optionally with one processing status."""
+    return await run_sync(
+        selectors.document_list_mine,
+        actor=request.auth,
+        status=params.status.value if params.status else None,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+
+
+@router.get("/{document_id}", response={200: DocumentOut, **ERRORS})
+async def document_get(request: HttpRequest, document_id: str):
+    return await run_sync(selectors.document_get, actor=request.auth, document_id=document_id)
+
+
+@router.delete("/{document_id}", response={204: None, **ERRORS})
+async def document_delete(request: HttpRequest, document_id: str):
+    """Delete my document (its file, passages and fingerprint). Unlink it from assessments first."""
+    await run_sync(services.document_delete, actor=request.auth, document_id=document_id)
+    return Status(204, None)
+
+
+@router.get("/{document_id}/assessments", response={200: DocumentAssessmentPageOut, **ERRORS})
+async def document_assessments(request: HttpRequest, document_id: str, params: Query[PageParams]):
+    """The assessments that use this document."""
+    items, next_cursor = await run_sync(
+        selectors.document_assessments,
+        actor=request.auth,
+        document_id=document_id,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,97 @@
+"""TRA's admin site: Django's admin plus pages for the DynamoDB entities.
+
+The entities are PynamoDB items, not ORM models, so each app's admin.py offers
+views (`admin_urls()`) and index entries (`ADMIN_ENTRIES`); this site mounts them
+under /admin/dynamo/ through `get_urls()`, wraps them in `admin_view()` (staff
+only) and lists them on the index beside the ORM apps. The views render the
+admin's templates with `each_context()`, the way django-rq adds its pages.
+"""
+
+from importlib import import_module
+
+from django.contrib import admin
+from django.urls import NoReverseMatch, path, reverse
+
+DYNAMO_APPS = ("assessments",)
+PAGE_SIZES = (25, 50, 100)
+
+
+class TraAdminSite(admin.AdminSite):
+    site_header = "TRA administration"
+    site_title = "TRA admin"
+    index_title = "Reviews and operations"
+
+    def dynamo_admin_modules(self):
+        return [import_module(f"{app}.admin") for app in DYNAMO_APPS]
+
+    def get_urls(self):
+        extra = []
+        for module in self.dynamo_admin_modules():
+            for route, view, name in module.admin_urls(self):
+                extra.append(path(f"dynamo/{route}", self.admin_view(view), name=name))
+        return extra + super().get_urls()
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list
+        entries = []
+        for module in self.dynamo_admin_modules():
+            for name, url_name in module.ADMIN_ENTRIES:
+                try:
+                    url = reverse(f"{self.name}:{url_name}")
+                except NoReverseMatch:
+                    continue
+                entry = {"name": name, "object_name": name, "admin_url": url, "add_url": None, "view_only": True}
+                entries.append({**entry, "perms": {}})
+        if entries:
+            first = entries[0]["admin_url"]
+            app_list.insert(
+                0, {"name": "Reviews (DynamoDB)", "app_label": "dynamo", "app_url": first, "models": entries}
+            )
+        return app_list
+
+
+def page_size(request) -> int:
+    try:
+        size = int(request.GET.get("size", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def pager(request, next_cursor: str | None) -> dict:
+    """Next/previous links for cursor pages: the cursors of earlier pages travel in `prev`."""
+    params = request.GET.copy()
+    trail = params.getlist("prev")
+    current = params.get("cursor")
+    links = {"next_url": None, "previous_url": None, "page_number": len(trail) + (1 if current else 0) + 1}
+    if next_cursor:
+        forward = params.copy()
+        forward.setlist("prev", [*trail, current] if current else trail)
+        forward["cursor"] = next_cursor
+        forward.setlist("prev", [c for c in forward.getlist("prev") if c])
+        links["next_url"] = "?" + forward.urlencode()
+    if current:
+        back = params.copy()
+        previous = trail[-1] if trail else None
+        back.setlist("prev", trail[:-1])
+        if previous:
+            back["cursor"] = previous
+        else:
+            back.pop("cursor", None)
+        links["previous_url"] = "?" + back.urlencode()
+    return links
+
+
+def filter_url(request, **changes) -> str:
+    """The current change list URL with some filters changed (and paging reset)."""
+    params = request.GET.copy()
+    for key in ("cursor", "prev"):
+        params.pop(key, None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode()
