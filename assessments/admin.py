@@ -4,15 +4,15 @@ transaction each, with a version check). Same selectors and services as the API.
 
 from django.contrib import messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
 
 from documents import selectors as document_selectors
-from tra.admin import PAGE_SIZES, filter_url, page_size, pager
+from tra.admin import choice_filter, filter_url, list_context, owner_id_for, page_size, usernames
 from tra.auth import actor_for
 from tra.errors import ApplicationError, Conflict, InvalidCursor, NotFound
 from tra.models import Reviewing
@@ -34,60 +34,53 @@ def admin_urls(site):
     ]
 
 
-def _owner_ids(usernames: set[str]) -> dict[str, str]:
-    users = get_user_model().objects.filter(username__in=usernames)
-    return {user.username: str(user.pk) for user in users}
-
-
-def _usernames(user_ids: set[str]) -> dict[str, str]:
-    ids = [int(i) for i in user_ids if i.isdigit()]
-    return {str(user.pk): user.get_username() for user in get_user_model().objects.filter(pk__in=ids)}
-
-
 def assessment_list(site, request):
     actor = actor_for(request.user)
-    state = request.GET.get("state") or None
-    if state not in {s.value for s in AssessmentState}:
-        state = None
+    states = [s.value for s in AssessmentState]
+    state = request.GET.get("state") if request.GET.get("state") in states else None
     owner = request.GET.get("owner", "").strip()
-    owner_id = _owner_ids({owner}).get(owner, "-") if owner else None  # an unknown user owns nothing
     query = request.GET.get("q", "").strip() or None
-    size = page_size(request)
     try:
         page = selectors.assessment_list_for_staff(
-            actor=actor, state=state, owner_id=owner_id, query=query, limit=size, cursor=request.GET.get("cursor")
+            actor=actor,
+            state=state,
+            owner_id=owner_id_for(owner),
+            query=query,
+            limit=page_size(request),
+            cursor=request.GET.get("cursor"),
         )
     except InvalidCursor:
         return HttpResponseRedirect(filter_url(request))
-    names = _usernames({item.owner_id for item in page.items})
+    names = usernames(item.owner_id for item in page.items)
     rows = [
         {
-            "assessment": item,
-            "owner": names.get(item.owner_id, item.owner_id),
             "url": reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]),
+            "cells": [
+                item.title,
+                item.state,
+                names.get(item.owner_id, item.owner_id),
+                date_format(item.updated_at, "Y-m-d H:i"),
+                item.version,
+            ],
         }
         for item in page.items
     ]
-    context = {
-        **site.each_context(request),
-        "title": "Assessments",
-        "subtitle": None,
-        "rows": rows,
-        "query": query or "",
-        "owner": owner,
-        "state": state,
-        "size": size,
-        "sizes": [{"value": s, "url": filter_url(request, size=s), "selected": s == size} for s in PAGE_SIZES],
-        "states": [
-            {"label": "All", "url": filter_url(request, state=None), "selected": state is None},
-            *(
-                {"label": s.value.replace("_", " "), "url": filter_url(request, state=s.value), "selected": s == state}
-                for s in AssessmentState
-            ),
-        ],
-        **pager(request, page.next_cursor),
-    }
-    return TemplateResponse(request, "admin/assessments/assessment_list.html", context)
+    context = list_context(
+        site,
+        request,
+        title="Assessments",
+        columns=["Title", "State", "Owner", "Updated", "Version"],
+        rows=rows,
+        next_cursor=page.next_cursor,
+        filters=[choice_filter(request, title="state", parameter="state", choices=states, current=state)],
+        search={
+            "q": query or "",
+            "owner": owner,
+            "placeholder": "Title words, e.g. acme clo",
+            "hidden": [(name, request.GET[name]) for name in ("state", "size") if request.GET.get(name)],
+        },
+    )
+    return TemplateResponse(request, "admin/tra/dynamo_list.html", context)
 
 
 def assessment_page(site, request, assessment_id: str):
@@ -99,11 +92,10 @@ def assessment_page(site, request, assessment_id: str):
     except NotFound:
         raise Http404(f"assessment {assessment_id} not found") from None
     documents = document_selectors.assessment_documents(detail.links)
-    people = _usernames(
+    people = usernames(
         {detail.assessment.owner_id}
         | {review.reviewer_id for review in detail.reviews}
         | {event.actor_id for event in detail.events}
-        | {question.answered_by for question in detail.questions if question.answered_by}
     )
     can_review = (
         actor.is_reviewer

@@ -4,9 +4,9 @@ from assessments.models import Assessment, DocumentLink
 from assessments.selectors import assessments_by_ids, can_read
 from tra.auth import Actor
 from tra.dynamo.pagination import Page, query_page
-from tra.errors import NotFound
+from tra.errors import Forbidden, NotFound
 
-from .models import DOCUMENT, Document, DocumentChunk, DocumentFingerprint
+from .models import DOCUMENT, Document, DocumentChunk, DocumentFingerprint, status_key
 
 
 def _not_found(document_id: str) -> NotFound:
@@ -91,3 +91,43 @@ def assessment_documents(links: list[DocumentLink]) -> list[tuple[DocumentLink, 
     """T7's second step: the linked documents' #META items, in link order."""
     documents = documents_by_ids([link.document_id for link in links])
     return [(link, documents.get(link.document_id)) for link in links]
+
+
+def document_list_for_staff(
+    *, actor: Actor, status: str | None, owner_id: str | None, limit: int | None, cursor: str | None
+) -> Page[Document]:
+    """Admin list, newest first: G11 (owner + status), G10 (owner), G13 (by_status / by_type)."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    common = {
+        "scan_index_forward": False,
+        "scope": f"admin.documents:{status or ''}:{owner_id or ''}",
+        "limit": limit,
+        "cursor": cursor,
+    }
+    if owner_id and status:
+        condition = Document.owner_status_sort.startswith(f"{DOCUMENT}#{status}#")
+        return query_page(Document.by_owner_status.query, owner_id, condition, **common)
+    if owner_id:
+        return query_page(Document.by_owner.query, owner_id, Document.owner_sort.startswith(f"{DOCUMENT}#"), **common)
+    if status:
+        return query_page(Document.by_status.query, status_key(status), **common)
+    return query_page(Document.by_type.query, DOCUMENT, **common)
+
+
+def document_get_for_staff(*, actor: Actor, document_id: str) -> Document:
+    """T10 for the admin: staff read any document."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    try:
+        return Document.get(*Document.key(document_id))
+    except (Document.DoesNotExist, ValueError):
+        raise _not_found(document_id) from None
+
+
+def document_assessments_for_staff(*, actor: Actor, document_id: str, limit: int = 100) -> list[Assessment]:
+    """G9 + BatchGetItem: the assessments that use the document (first `limit`)."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    links = list(DocumentLink.by_document.query(document_id, limit=limit))
+    return assessments_by_ids([link.assessment_id for link in links])

@@ -12,7 +12,7 @@ from importlib import import_module
 from django.contrib import admin
 from django.urls import NoReverseMatch, path, reverse
 
-DYNAMO_APPS = ("assessments",)
+DYNAMO_APPS = ("assessments", "documents", "chat")
 PAGE_SIZES = (25, 50, 100)
 
 
@@ -95,3 +95,46 @@ def filter_url(request, **changes) -> str:
         else:
             params[key] = value
     return "?" + params.urlencode()
+
+
+def choice_filter(request, *, title: str, parameter: str, choices, current: str | None) -> dict:
+    """A filter box: "All" plus one option per choice, each a link that keeps the other filters."""
+    options = [{"label": "All", "url": filter_url(request, **{parameter: None}), "selected": current is None}]
+    for value in choices:
+        label = value.replace("_", " ")
+        options.append({"label": label, "url": filter_url(request, **{parameter: value}), "selected": value == current})
+    return {"title": title, "options": options}
+
+
+def list_context(site, request, *, title: str, columns, rows, next_cursor, filters=(), search=None) -> dict:
+    """Everything admin/tra/dynamo_list.html needs."""
+    size = page_size(request)
+    return {
+        **site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "columns": columns,
+        "rows": rows,
+        "filters": list(filters),
+        "search": search,
+        "sizes": [{"value": s, "url": filter_url(request, size=s), "selected": s == size} for s in PAGE_SIZES],
+        **pager(request, next_cursor),
+    }
+
+
+def usernames(user_ids) -> dict[str, str]:
+    """Owner ids (Django user pks as strings) to usernames, one ORM query."""
+    from django.contrib.auth import get_user_model
+
+    ids = [int(i) for i in set(user_ids) if str(i).isdigit()]
+    return {str(user.pk): user.get_username() for user in get_user_model().objects.filter(pk__in=ids)}
+
+
+def owner_id_for(username: str) -> str | None:
+    """The user id for an owner filter; an unknown username matches nobody ("-")."""
+    from django.contrib.auth import get_user_model
+
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    return str(user.pk) if user else "-"

@@ -189,6 +189,32 @@ LLM_PROVIDER = env_str("LLM_PROVIDER", "extractive")  # extractive (offline) | b
 BEDROCK_REGION = env_str("BEDROCK_REGION", AWS_REGION)
 BEDROCK_ENDPOINT_URL = env_str("BEDROCK_ENDPOINT_URL") or None
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID")
+# Bedrock calls in flight at once per worker process (its one event loop): a
+# burst queues here instead of meeting Bedrock's requests-per-minute quota.
+LLM_MAX_CONCURRENCY = env_int("LLM_MAX_CONCURRENCY", 16)
+# How long a cached answer lives, per task: a document's summary depends only on
+# its text (content-addressed), so it can live long.
+LLM_CACHE_TTL_SECONDS = {
+    "summary": env_int("LLM_CACHE_TTL_SUMMARY_SECONDS", 30 * 24 * 3600),
+    "suggestion": env_int("LLM_CACHE_TTL_SUGGESTION_SECONDS", 7 * 24 * 3600),
+    "chat": env_int("LLM_CACHE_TTL_CHAT_SECONDS", 24 * 3600),
+}
+# The cross-process single-flight lock expires after this, so a crashed holder
+# cannot block its waiters for longer; above one call with its retries.
+LLM_LOCK_TIMEOUT_SECONDS = env_int("LLM_LOCK_TIMEOUT_SECONDS", 60)
+LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 1024)
+# Part of every cache key: bump it when a prompt's wording changes.
+LLM_PROMPT_VERSION = env_str("LLM_PROMPT_VERSION", "1")
+# Documents longer than this are summarised map-reduce: each chunk, then the summaries.
+LLM_SUMMARY_CHUNK_CHARS = env_int("LLM_SUMMARY_CHUNK_CHARS", 20_000)
+# USD per 1,000 input / output tokens (Bedrock on-demand list prices), for cost
+# estimates; a model missing here is counted at "default".
+LLM_PRICES = {
+    "anthropic.claude-3-5-haiku-20241022-v1:0": {"input": 0.0008, "output": 0.004},
+    "anthropic.claude-3-haiku-20240307-v1:0": {"input": 0.00025, "output": 0.00125},
+    "anthropic.claude-3-5-sonnet-20241022-v2:0": {"input": 0.003, "output": 0.015},
+    "default": {"input": 0.003, "output": 0.015},
+}
 
 # --- API -------------------------------------------------------------------------
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)

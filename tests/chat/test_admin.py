@@ -1,0 +1,39 @@
+"""Admin pages for chat sessions: the list and each message's routing."""
+
+import pytest
+from django.test import Client
+
+from chat.models import ChatMessage
+from tests.support import factories
+from tests.support.api import make_user
+from tra.dynamo.metering import meter
+from tra.dynamo.models import utc_now
+
+pytestmark = [pytest.mark.usefixtures("dynamo_table"), pytest.mark.django_db]
+LIST = "/admin/dynamo/chat/"
+
+
+def test_sessions_are_listed_and_messages_show_intent_tier_and_confidence():
+    client = Client()
+    owner = make_user("olivia")
+    client.force_login(make_user("sam", staff=True))
+    session = factories.chat_session(owner_id=str(owner.pk))
+    ChatMessage.build(
+        session_id=session.session_id,
+        message_id=factories.new_id(),
+        created_at=utc_now(),
+        role="assistant",
+        content="Here is the summary.",
+        intent="summarize_document",
+        tier="keyword",
+        confidence=0.92,
+    ).save()
+
+    meter.reset()
+    listing = client.get(LIST).content.decode()
+    assert "Questions about Acme" in listing and "olivia" in listing
+    page = client.get(f"{LIST}{session.session_id}/").content.decode()
+    assert "summarize_document" in page and "keyword" in page and "0.92" in page
+    assert meter.calls("Scan") == 0
+    assert meter.calls("Query", "by_type") == 1
+    assert meter.calls("Query", "table") == 1
