@@ -22,6 +22,18 @@ class UsageCounter(TableModel, discriminator="usage_counter"):
     def key(day: date, metric: str) -> tuple[str, str]:
         return keys.join(USAGE, day.strftime("%Y-%m")), keys.join(day.isoformat(), metric)
 
+    @classmethod
+    def add(cls, day: date, metric: str, amount: float) -> None:
+        """Atomic ADD; also sets entity_type, which an UpdateItem would otherwise leave
+        unset, and without which queries (filtered on it) would not see the item."""
+        counter = cls(*cls.key(day, metric))
+        counter.update(actions=[cls.value.add(amount), cls.entity_type.set(cls)])
+
+    @classmethod
+    def set_total(cls, day: date, metric: str, total: float) -> None:
+        counter = cls(*cls.key(day, metric))
+        counter.update(actions=[cls.value.set(total), cls.entity_type.set(cls)])
+
     @staticmethod
     def month_pk(day: date) -> str:
         return keys.join(USAGE, day.strftime("%Y-%m"))

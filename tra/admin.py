@@ -25,7 +25,9 @@ class TraAdminSite(admin.AdminSite):
         return [import_module(f"{app}.admin") for app in DYNAMO_APPS]
 
     def get_urls(self):
-        extra = []
+        from tra.dashboard import dashboard
+
+        extra = [path("dashboard/", self.admin_view(lambda request: dashboard(self, request)), name="tra_dashboard")]
         for module in self.dynamo_admin_modules():
             for route, view, name in module.admin_urls(self):
                 extra.append(path(f"dynamo/{route}", self.admin_view(view), name=name))
@@ -44,6 +46,8 @@ class TraAdminSite(admin.AdminSite):
                     continue
                 entry = {"name": name, "object_name": name, "admin_url": url, "add_url": None, "view_only": True}
                 entries.append({**entry, "perms": {}})
+        dashboard = {"name": "Usage and cost", "object_name": "Dashboard", "add_url": None, "view_only": True}
+        entries.append({**dashboard, "admin_url": reverse(f"{self.name}:tra_dashboard"), "perms": {}})
         if entries:
             first = entries[0]["admin_url"]
             app_list.insert(

@@ -5,6 +5,7 @@ created (client creation blocks for ~100 ms, so not inside a request); on
 `lifespan.shutdown` they are closed. Run with `uvicorn tra.asgi:application`.
 """
 
+import asyncio
 import logging
 import os
 
@@ -13,13 +14,15 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tra.settings.local")
 django_application = get_asgi_application()
 
-from tra.aws import clients  # noqa: E402 - needs Django set up first
+from tra import usage  # noqa: E402 - needs Django set up first
+from tra.aws import clients  # noqa: E402
 from tra.dynamo import executor  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
 
 async def _lifespan(receive, send) -> None:
+    flusher = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -29,12 +32,23 @@ async def _lifespan(receive, send) -> None:
                 logger.exception("start-up failed")
                 await send({"type": "lifespan.startup.failed", "message": str(error)})
                 return
+            flusher = asyncio.create_task(usage.flush_periodically())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            if flusher is not None:
+                flusher.cancel()
+                await _final_flush()
             await clients.close()
             executor.shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def _final_flush() -> None:
+    try:
+        await executor.run_sync(usage.flush)
+    except Exception:  # noqa: BLE001 - shutting down: log and go on
+        logger.warning("final usage flush failed", exc_info=True)
 
 
 async def application(scope, receive, send):

@@ -118,3 +118,6 @@ def test_a_reviewer_filters_the_queue_requests_changes_and_a_stale_tab_gets_the_
     assert "changed by someone else" in message
     assert browser.find_element(By.ID, "assessment-state").text == "changes_requested"
     shot(browser, "05-stale-tab-conflict")
+    browser.get(f"{live_server.url}/admin/dashboard/")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.usage-chart")) >= 4
+    shot(browser, "06-dashboard")

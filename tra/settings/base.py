@@ -217,6 +217,8 @@ LLM_PRICES = {
 }
 
 # --- API -------------------------------------------------------------------------
+# How often each worker writes its usage figures for the admin dashboard.
+USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 60)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 3.0)
 

@@ -85,12 +85,12 @@ def test_document_chunk_fingerprint_session_message_and_counter_round_trip():
     ).save()
     session = factories.chat_session(owner_id="3")
     message = factories.chat_message(session)
-    UsageCounter(*UsageCounter.key(utc_now().date(), "llm.calls")).update(actions=[UsageCounter.value.add(2)])
+    UsageCounter.add(utc_now().date(), "llm.calls", 2)
 
     assert DocumentChunk.get(*DocumentChunk.key(document.document_id, 4)).text == chunk.text
     assert DocumentFingerprint.get(*DocumentFingerprint.key("3", document.sha256)).document_id == document.document_id
     assert ChatMessage.get(message.pk, message.sk).content == message.content
-    counter = UsageCounter.get(*UsageCounter.key(utc_now().date(), "llm.calls"))
+    [counter] = UsageCounter.query(UsageCounter.month_pk(utc_now().date()))  # entity_type is set: queries see it
     assert (counter.metric, counter.value) == ("llm.calls", 2)
 
 

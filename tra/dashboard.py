@@ -1,0 +1,100 @@
+"""The admin dashboard: what TRA consumed and saved, per day, as server-rendered SVG.
+
+No chart library and no CDN: a chart is a few dozen SVG rectangles. Data comes
+from tra.usage (daily figures in DynamoDB, one Query per month) plus the live
+counters of this process (capacity meter) and of all processes (LLM counters).
+"""
+
+from django.template.response import TemplateResponse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from tra import usage
+from tra.dynamo.metering import meter
+
+PALETTE = ("#417690", "#e09f3e", "#79aec8", "#9e2a2b", "#335c67", "#8ab17d", "#c3a995", "#5c4d7d")
+WIDTH, HEIGHT, MARGIN = 640, 220, 40
+
+GROUPS = [
+    ("DynamoDB read capacity (RCU) by index", "ddb.rcu.", 1.0),
+    ("DynamoDB write capacity (WCU) by index", "ddb.wcu.", 1.0),
+    ("DynamoDB calls by operation", "ddb.calls.", 1.0),
+]
+LLM_CHARTS = [
+    ("LLM: Bedrock calls vs answers from the cache", {"Bedrock calls": "llm.bedrock_calls", "cache hits": "llm.hits",
+                                                       "coalesced waits": "llm.coalesced"}, 1.0),
+    ("LLM: estimated dollars spent vs saved", {"spent": "llm.cost_micro_usd", "saved": "llm.saved_cost_micro_usd"},
+     1e-6),
+]  # fmt: skip
+
+
+def bar_chart(*, title: str, labels: list[str], series: dict[str, list[float]]) -> str:
+    """Grouped bars, one group per label (day), one colour per series, with a legend."""
+    peak = max((value for values in series.values() for value in values), default=0) or 1
+    plot_width, plot_height = WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN
+    group = plot_width / max(len(labels), 1)
+    bar = max(group / (len(series) + 1), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 20 * len(series)}" '
+        f'role="img" aria-label="{escape(title)}" class="usage-chart">',
+        f'<text x="{MARGIN}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<text x="4" y="{MARGIN + 4}" font-size="10">{peak:,.4g}</text>',
+        f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{WIDTH - MARGIN}" y2="{HEIGHT - MARGIN}" stroke="#999"/>',
+    ]
+    for position, (name, values) in enumerate(series.items()):
+        colour = PALETTE[position % len(PALETTE)]
+        for slot, value in enumerate(values):
+            height = plot_height * value / peak
+            x = MARGIN + slot * group + position * bar
+            parts.append(
+                f'<rect x="{x:.1f}" y="{HEIGHT - MARGIN - height:.1f}" width="{bar:.1f}" height="{height:.1f}" '
+                f'fill="{colour}"><title>{escape(name)} {escape(labels[slot])}: {value:,.6g}</title></rect>'
+            )
+        legend_y = HEIGHT + 14 * position
+        parts.append(f'<rect x="{MARGIN}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{MARGIN + 14}" y="{legend_y}" font-size="11">{escape(name)}</text>')
+    for slot, label in enumerate(labels):
+        if slot % max(len(labels) // 7, 1) == 0:
+            x = MARGIN + slot * group
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - MARGIN + 14}" font-size="10">{escape(label)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def charts(days: int = 14) -> list[str]:
+    span, series = usage.daily_series(days=days)
+    labels = [day.strftime("%m-%d") for day in span]
+    rendered = []
+    for title, prefix, scale in GROUPS:
+        chosen = {
+            name.removeprefix(prefix): values for name, values in sorted(series.items()) if name.startswith(prefix)
+        }
+        if chosen:
+            rendered.append(bar_chart(title=title, labels=labels, series=_scaled(chosen, scale)))
+    for title, names, scale in LLM_CHARTS:
+        chosen = {label: series.get(metric, [0.0] * len(span)) for label, metric in names.items()}
+        rendered.append(bar_chart(title=title, labels=labels, series=_scaled(chosen, scale)))
+    routing = {name.removeprefix("routing."): v for name, v in sorted(series.items()) if name.startswith("routing.")}
+    if routing:
+        rendered.append(bar_chart(title="Chat routing: messages per tier", labels=labels, series=routing))
+    return rendered
+
+
+def _scaled(series: dict[str, list[float]], scale: float) -> dict[str, list[float]]:
+    return {name: [value * scale for value in values] for name, values in series.items()}
+
+
+def dashboard(site, request):
+    from llm.metrics import stats
+
+    usage.flush()  # include this process's latest figures
+    live = sorted(meter.snapshot().items())
+    context = {
+        **site.each_context(request),
+        "title": "Usage and cost",
+        "subtitle": None,
+        "charts": charts(),
+        "capacity": [{"operation": operation, "index": index, **vars(values)} for (operation, index), values in live],
+        "llm": stats(),
+    }
+    return TemplateResponse(request, "admin/tra/dashboard.html", context)
