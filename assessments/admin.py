@@ -91,7 +91,15 @@ def assessment_page(site, request, assessment_id: str):
         detail = selectors.assessment_detail_for_staff(actor=actor, assessment_id=assessment_id)
     except NotFound:
         raise Http404(f"assessment {assessment_id} not found") from None
-    documents = document_selectors.assessment_documents(detail.links)
+    documents = [
+        {
+            "link": link,
+            "document": document,
+            "page_url": reverse(f"{site.name}:documents_document_page", args=[link.document_id]),
+            "download_url": reverse(f"{site.name}:documents_document_download", args=[link.document_id]),
+        }
+        for link, document in document_selectors.assessment_documents(detail.links)
+    ]
     people = usernames(
         {detail.assessment.owner_id}
         | {review.reviewer_id for review in detail.reviews}

@@ -112,6 +112,17 @@ def test_list_and_page_read_items_proportional_to_the_page_in_a_table_of_10000(p
     assert meter.calls("Scan") == 0
 
 
+def test_the_assessment_page_shows_linked_documents_with_summaries_and_download_links(people):
+    item = submitted(people["owner"])
+    document = factories.document(owner_id=str(people["owner"].pk), filename="pentest.pdf")
+    document.summary = "No critical findings."
+    document.save()
+    factories.link(item, document)
+    page = signed_in(people["reviewer"]).get(f"{LIST}{item.assessment_id}/").content.decode()
+    assert "pentest.pdf" in page and "No critical findings." in page
+    assert f"/admin/dynamo/documents/{document.document_id}/download/" in page
+
+
 def test_a_reviewer_requests_changes_and_sees_the_new_state_and_event(people):
     item = submitted(people["owner"])
     client = signed_in(people["reviewer"])
