@@ -248,3 +248,22 @@ async def document_unlink(request: HttpRequest, assessment_id: str, payload: Doc
         document_ids=payload.document_ids,
     )
     return {"unlinked": unlinked}
+
+
+@router.post(
+    "/{assessment_id}/questions/{question_id}/suggestion", response={200: QuestionOut, **ERRORS}, tags=["questions"]
+)
+async def suggestion_create(request: HttpRequest, assessment_id: str, question_id: str, refresh: bool = False):
+    """Suggest an answer with citations from the linked documents (cached); stored on the question."""
+    return await services.suggestion_create(
+        actor=request.auth, assessment_id=assessment_id, question_id=question_id, refresh=refresh
+    )
+
+
+@router.post("/{assessment_id}/suggestions", response={200: QuestionPageOut, **ERRORS}, tags=["questions"])
+async def suggestions_for_unanswered(request: HttpRequest, assessment_id: str, refresh: bool = False):
+    """Suggestions for every unanswered question, a few at a time."""
+    questions = await services.suggestions_for_unanswered(
+        actor=request.auth, assessment_id=assessment_id, refresh=refresh
+    )
+    return {"items": questions, "next_cursor": None}

@@ -14,7 +14,7 @@ from pynamodb.exceptions import PutError
 
 from tra.auth import Actor
 from tra.dynamo.models import utc_now
-from tra.dynamo.writes import ConditionFailed, batch_write, transaction
+from tra.dynamo.writes import ConditionFailed, TransactionConflict, batch_write, transaction
 from tra.errors import Conflict, Forbidden, InvalidState, NotFound, PayloadTooLarge, ValidationFailed
 
 from . import selectors
@@ -23,6 +23,7 @@ from .models import (
     Assessment,
     AssessmentEvent,
     AssessmentState,
+    DocumentLink,
     Question,
     QuestionStatus,
     Review,
@@ -30,6 +31,7 @@ from .models import (
     TitleWord,
     title_words,
 )
+from .models import Suggestion as SuggestionAttribute
 
 State = AssessmentState
 EDITABLE = {State.DRAFT, State.IN_PROGRESS, State.CHANGES_REQUESTED}
@@ -120,6 +122,8 @@ def _commit(assessment: Assessment, version: int, *others) -> Assessment:
         if 0 in failed.positions:
             raise _conflict(assessment.assessment_id, version) from failed
         raise
+    except TransactionConflict as clash:  # another writer was committing to the same item
+        raise _conflict(assessment.assessment_id, version) from clash
     return assessment
 
 
@@ -193,7 +197,7 @@ def assessment_update(
             write.save(event)
             for action, item in others:
                 write.delete(item) if action == "delete" else write.save(item)
-    except ConditionFailed as failed:
+    except (ConditionFailed, TransactionConflict) as failed:
         raise _conflict(assessment_id, version) from failed
     return assessment
 
@@ -421,3 +425,88 @@ def _draft_from_row(row: dict[str, str], line: int) -> QuestionDraft:
 
 def question_import_csv(*, actor: Actor, assessment_id: str, data: bytes) -> list[Question]:
     return question_import(actor=actor, assessment_id=assessment_id, drafts=parse_questions_csv(data))
+
+
+SUGGESTION_CONCURRENCY = 4  # questions suggested at once in a bulk request
+
+
+def suggestion_candidates(*, actor: Actor, assessment_id: str) -> tuple[Assessment, list]:
+    """The passages of the assessment's linked documents, as retrieval candidates (T7 + T11 per document)."""
+    from documents import selectors as document_selectors
+    from llm.retrieval import Candidate
+
+    assessment = selectors.assessment_get_owned(actor=actor, assessment_id=assessment_id, consistent=False)
+    links = DocumentLink.query(assessment.pk, DocumentLink.sk.startswith(DocumentLink.collection_prefix()))
+    candidates = []
+    for _link, document in document_selectors.assessment_documents(list(links)):
+        if document is None:
+            continue
+        for chunk in document_selectors.chunks_of(document.document_id):
+            candidates.append(
+                Candidate(
+                    document_id=document.document_id, chunk=chunk.number, text=chunk.text, filename=document.filename
+                )
+            )
+    return assessment, candidates
+
+
+def _store_suggestion(*, assessment_id: str, question_id: str, suggestion) -> Question:
+    """Store the suggestion on the question (an UpdateItem of that attribute only: a
+    concurrent answer is never overwritten; the question's version moves on)."""
+    question = Question(*Question.key(assessment_id, question_id))
+    stored = SuggestionAttribute(
+        text=suggestion.text,
+        citations=[{"document_id": c.document_id, "chunk": c.chunk, "quote": c.quote} for c in suggestion.citations],
+        confidence=suggestion.confidence,
+        provider=suggestion.provider,
+        model=suggestion.model,
+        created_at=utc_now(),
+    )
+    question.update(
+        actions=[Question.suggestion.set(stored), Question.updated_at.set(utc_now())],
+        condition=Question.pk.exists(),
+        add_version_condition=False,
+    )
+    return Question.get(*Question.key(assessment_id, question_id), consistent_read=True)
+
+
+async def suggestion_create(*, actor: Actor, assessment_id: str, question_id: str, refresh: bool = False) -> Question:
+    """A cited answer suggestion for one question, stored on it for a human to accept."""
+    from llm.services import suggest_answer
+    from tra.dynamo.executor import run_sync
+
+    _, question = await run_sync(
+        selectors.question_get, actor=actor, assessment_id=assessment_id, question_id=question_id
+    )
+    _, candidates = await run_sync(suggestion_candidates, actor=actor, assessment_id=assessment_id)
+    suggestion = await suggest_answer(question=question.text, candidates=candidates, refresh=refresh)
+    return await run_sync(
+        _store_suggestion, assessment_id=assessment_id, question_id=question_id, suggestion=suggestion
+    )
+
+
+async def suggestions_for_unanswered(*, actor: Actor, assessment_id: str, refresh: bool = False) -> list[Question]:
+    """Suggestions for every unanswered question, SUGGESTION_CONCURRENCY at a time."""
+    import asyncio
+
+    from llm.services import suggest_answer
+    from tra.dynamo.executor import run_sync
+
+    assessment, candidates = await run_sync(suggestion_candidates, actor=actor, assessment_id=assessment_id)
+    questions = await run_sync(_unanswered, assessment)
+    gate = asyncio.Semaphore(SUGGESTION_CONCURRENCY)
+
+    async def one(question: Question) -> Question:
+        async with gate:
+            suggestion = await suggest_answer(question=question.text, candidates=candidates, refresh=refresh)
+            return await run_sync(
+                _store_suggestion, assessment_id=assessment_id, question_id=question.question_id, suggestion=suggestion
+            )
+
+    return list(await asyncio.gather(*(one(question) for question in questions)))
+
+
+def _unanswered(assessment: Assessment) -> list[Question]:
+    """T3 over every page: the questions still without an answer."""
+    questions = Question.query(assessment.pk, Question.sk.startswith(Question.collection_prefix()))
+    return [question for question in questions if question.status == QuestionStatus.UNANSWERED.value]

@@ -1,5 +1,10 @@
 """Admin pages for evidence documents: list (index queries), page, file download."""
 
+from asgiref.sync import async_to_sync
+from django.contrib import messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -8,9 +13,10 @@ from django.utils.dateformat import format as date_format
 
 from tra.admin import choice_filter, filter_url, list_context, owner_id_for, page_size, usernames
 from tra.auth import actor_for
-from tra.errors import InvalidCursor, NotFound
+from tra.errors import ApplicationError, InvalidCursor, NotFound
+from tra.models import Reviewing
 
-from . import selectors
+from . import selectors, services
 from .models import DocumentStatus
 
 ADMIN_ENTRIES = [("Documents", "documents_document_list")]
@@ -81,6 +87,8 @@ def document_list(site, request):
 
 def document_page(site, request, document_id: str):
     actor = actor_for(request.user)
+    if request.method == "POST":
+        return _regenerate(site, request, actor, document_id)
     try:
         document = selectors.document_get_for_staff(actor=actor, document_id=document_id)
     except NotFound:
@@ -97,6 +105,7 @@ def document_page(site, request, document_id: str):
             for item in assessments
         ],
         "download_url": reverse(f"{site.name}:documents_document_download", args=[document_id]),
+        "can_regenerate": actor.is_reviewer,
         "list_url": reverse(f"{site.name}:documents_document_list"),
     }
     return TemplateResponse(request, "admin/documents/document_page.html", context)
@@ -109,3 +118,28 @@ def document_download(request, document_id: str):
         raise Http404(f"document {document_id} not found") from None
     handle = default_storage.open(document.storage_key, "rb")
     return FileResponse(handle, as_attachment=True, filename=document.filename, content_type=document.content_type)
+
+
+def _regenerate(site, request, actor, document_id: str):
+    if not actor.is_reviewer:
+        raise PermissionDenied("regenerating a summary needs the “Can review assessments” permission")
+    page_url = reverse(f"{site.name}:documents_document_page", args=[document_id])
+    try:
+        _document, summary = async_to_sync(services.document_resummarize_for_reviewer)(
+            actor=actor, document_id=document_id
+        )
+    except NotFound:
+        raise Http404(f"document {document_id} not found") from None
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(page_url)
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(Reviewing),
+        object_id=document_id,
+        object_repr=_document.filename[:200],
+        action_flag=CHANGE,
+        change_message=f"Summary regenerated ({summary.provider})",
+    )
+    messages.success(request, f"Summary regenerated ({summary.provider}).")
+    return HttpResponseRedirect(page_url)

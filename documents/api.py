@@ -12,7 +12,7 @@ from tra.schemas import Error
 
 from . import selectors, services
 from .models import DocumentStatus
-from .schemas import DocumentAssessmentPageOut, DocumentOut, DocumentPageOut, UploadOut
+from .schemas import DocumentAssessmentPageOut, DocumentOut, DocumentPageOut, SummaryOut, UploadOut
 
 router = Router(tags=["documents"])
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
@@ -101,3 +101,17 @@ async def document_assessments(request: HttpRequest, document_id: str, params: Q
         cursor=params.cursor,
     )
     return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/{document_id}/summary", response={200: SummaryOut, **ERRORS})
+async def document_summary(request: HttpRequest, document_id: str, refresh: bool = False):
+    """Summarise the document (cached: the same text is summarised once); `?refresh=true` makes a new one."""
+    document, summary = await services.document_summarize(actor=request.auth, document_id=document_id, refresh=refresh)
+    return {
+        "document_id": document.document_id,
+        "summary": summary.text,
+        "provider": summary.provider,
+        "model": summary.model,
+        "cached": summary.cache in ("hit", "coalesced"),
+        "chunks": summary.chunks,
+    }

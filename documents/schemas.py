@@ -88,3 +88,12 @@ class DocumentAssessmentOut(Schema):
 class DocumentAssessmentPageOut(Schema):
     items: list[DocumentAssessmentOut]
     next_cursor: str | None
+
+
+class SummaryOut(Schema):
+    document_id: str
+    summary: str
+    provider: str = Field(description="bedrock, or extractive (sentences quoted from the document, no model)")
+    model: str | None
+    cached: bool = Field(description="answered from the LLM cache, no model call")
+    chunks: int = Field(description="parts summarised separately (map-reduce) before being combined")

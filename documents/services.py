@@ -12,19 +12,21 @@ document, the other cleans up after itself and returns that document.
 import hashlib
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from pynamodb.exceptions import PutError
 
 from assessments.models import AssessmentState, DocumentLink
 from assessments.selectors import assessment_get_owned
 from assessments.services import EDITABLE, record_event
 from tra.auth import Actor
 from tra.dynamo.models import utc_now
-from tra.dynamo.writes import ConditionFailed, batch_write, transaction
-from tra.errors import ApplicationError, Conflict, InvalidState, NotFound, ValidationFailed
+from tra.dynamo.writes import ConditionFailed, TransactionConflict, batch_write, transaction
+from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 
 from . import extraction, selectors
 from .models import Document, DocumentChunk, DocumentFingerprint, DocumentStatus
@@ -32,6 +34,7 @@ from .models import Document, DocumentChunk, DocumentFingerprint, DocumentStatus
 logger = logging.getLogger(__name__)
 
 MAX_LINKS_PER_CALL = 1000
+UPLOAD_COMMIT_ATTEMPTS = 3
 
 
 class UploadRefused(ApplicationError):
@@ -101,18 +104,28 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
     fingerprint = DocumentFingerprint.build(
         owner_id=actor.user_id, sha256=sha256, document_id=document_id, created_at=now
     )
-    try:
-        with transaction() as write:
-            write.save(document, condition=Document.pk.does_not_exist())
-            write.save(fingerprint, condition=DocumentFingerprint.pk.does_not_exist())
-    except ConditionFailed:
-        # The same owner uploaded the same file concurrently and won: keep theirs.
-        _discard(storage_key, chunks)
-        winner = selectors.fingerprint_get(owner_id=actor.user_id, sha256=sha256)
-        return UploadResult(document=_existing(winner.document_id), created=False)
-    except Exception:
-        _discard(storage_key, chunks)
-        raise
+    for attempt in range(UPLOAD_COMMIT_ATTEMPTS):
+        try:
+            with transaction() as write:
+                write.save(document, condition=Document.pk.does_not_exist())
+                write.save(fingerprint, condition=DocumentFingerprint.pk.does_not_exist())
+            break
+        except (ConditionFailed, TransactionConflict) as error:
+            # The same owner uploaded the same file concurrently and won (or is committing
+            # right now: DynamoDB cancels one of two transactions on one item): keep theirs.
+            winner = selectors.fingerprint_get(owner_id=actor.user_id, sha256=sha256)
+            if winner is not None:
+                _discard(storage_key, chunks)
+                return UploadResult(document=_existing(winner.document_id), created=False)
+            if isinstance(error, ConditionFailed) or attempt == UPLOAD_COMMIT_ATTEMPTS - 1:
+                _discard(storage_key, chunks)
+                raise TransactionConflict(
+                    "the same file is being uploaded concurrently; retry", retry_after=1
+                ) from error
+            time.sleep(0.05 * 2**attempt)
+        except Exception:
+            _discard(storage_key, chunks)
+            raise
     return UploadResult(document=document, created=True)
 
 
@@ -197,3 +210,73 @@ def document_unlink_many(*, actor: Actor, assessment_id: str, document_ids: list
     batch_write(deletes=links)
     record_event(assessment, actor=actor, event_type="documents_unlinked", count=len(links))
     return len(links)
+
+
+def document_text(document_id: str) -> str:
+    """The document's extracted text, rebuilt from its overlapping passages (T11): each
+    passage is `text[start_offset:end_offset]`, so only the part past the text so far
+    is added, and a gap (whitespace between passages) becomes a line break."""
+    text = ""
+    for chunk in sorted(selectors.chunks_of(document_id), key=lambda c: c.start_offset):
+        start, end = int(chunk.start_offset), int(chunk.end_offset)
+        if end <= len(text):
+            continue
+        if start > len(text):
+            text += "\n" * (start - len(text))
+        text += chunk.text[len(text) - start :]
+    return text
+
+
+def _store_summary(*, document_id: str, summary) -> Document:
+    """Save the summary on the document; a concurrent edit of the document is retried, not lost."""
+    for _attempt in range(3):
+        document = Document.get(*Document.key(document_id), consistent_read=True)
+        document.summary = summary.text
+        document.summary_provider = summary.provider
+        document.summary_model = summary.model
+        document.summarized_at = utc_now()
+        document.updated_at = document.summarized_at
+        if document.status == DocumentStatus.EXTRACTED.value:
+            document.status = DocumentStatus.SUMMARIZED.value
+        try:
+            document.save()
+            return document
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    raise Conflict(f"document {document_id} kept changing while its summary was saved; retry")
+
+
+async def document_summarize(*, actor: Actor, document_id: str, refresh: bool = False):
+    """Summarise the owner's document through the cached LLM path and store it on the document.
+
+    Async because it awaits the LLM; its DynamoDB work runs on the thread pool.
+    The same text is summarised once, ever (the cache key is the text's content)."""
+    from tra.dynamo.executor import run_sync
+
+    document = await run_sync(selectors.document_get, actor=actor, document_id=document_id)
+    return await _summarize(document, refresh=refresh)
+
+
+async def document_resummarize_for_reviewer(*, actor: Actor, document_id: str):
+    """The admin's "regenerate": a reviewer asks for a fresh summary of any document."""
+    from tra.dynamo.executor import run_sync
+
+    if not actor.is_reviewer:
+        raise Forbidden("regenerating a summary needs the reviewer permission")
+    document = await run_sync(selectors.document_get_for_staff, actor=actor, document_id=document_id)
+    return await _summarize(document, refresh=True)
+
+
+async def _summarize(document: Document, *, refresh: bool):
+    from llm.services import summarize_text
+    from tra.dynamo.executor import run_sync
+
+    text = await run_sync(document_text, document.document_id)
+    if not text.strip():
+        raise InvalidState(
+            f"document {document.document_id} has no extracted text to summarise", extra={"status": document.status}
+        )
+    summary = await summarize_text(text=text, refresh=refresh)
+    stored = await run_sync(_store_summary, document_id=document.document_id, summary=summary)
+    return stored, summary

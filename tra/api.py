@@ -20,7 +20,8 @@ from documents.api import router as documents_router
 from tra import health as health_checks
 from tra.auth import SessionOrToken
 from tra.auth_api import router as auth_router
-from tra.errors import ApplicationError, ServiceUnavailable
+from tra.errors import ApplicationError, Forbidden, ServiceUnavailable
+from tra.schemas import Error
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,16 @@ async def health(request: HttpRequest):
     """Readiness: DynamoDB table and every GSI ACTIVE, cache and database answering."""
     result = await health_checks.health()
     return Status(200 if result["status"] == health_checks.OK else 503, result)
+
+
+@api.get("/llm/stats", response={200: dict, 401: Error, 403: Error}, tags=["llm"])
+async def llm_stats(request: HttpRequest):
+    """Staff: LLM cache and cost counters, summed over every worker."""
+    if not request.auth.is_staff:
+        raise Forbidden("LLM statistics are for staff")
+    from llm.metrics import astats
+
+    return await astats()
 
 
 api.add_router("/auth", auth_router)

@@ -14,7 +14,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tra.settings.local")
 django_application = get_asgi_application()
 
-from tra import usage  # noqa: E402 - needs Django set up first
+from django.conf import settings  # noqa: E402
+
+from llm import bedrock  # noqa: E402 - needs Django set up first
+from tra import usage  # noqa: E402
 from tra.aws import clients  # noqa: E402
 from tra.dynamo import executor  # noqa: E402
 
@@ -28,6 +31,8 @@ async def _lifespan(receive, send) -> None:
         if message["type"] == "lifespan.startup":
             try:
                 await clients.warm("dynamodb")
+                if settings.LLM_PROVIDER == "bedrock":
+                    await bedrock.warm()
             except Exception as error:  # noqa: BLE001 - report, let the server decide
                 logger.exception("start-up failed")
                 await send({"type": "lifespan.startup.failed", "message": str(error)})

@@ -52,3 +52,27 @@ def test_the_document_page_shows_its_summary_and_the_assessments_using_it(staff_
 
 def test_an_unknown_document_is_404(staff_client):
     assert staff_client.get(f"{LIST}nope/").status_code == 404
+
+
+def test_a_reviewer_regenerates_a_summary_through_the_llm_path(settings, tmp_path):
+    from django.contrib.admin.models import LogEntry
+
+    from documents.models import Document
+    from tests.support.api import make_user as user
+    from tra.dynamo.writes import batch_write
+
+    document = factories.document(filename="policy.txt", status="extracted")
+    text = "All customer data at rest is encrypted with AES-256. Keys rotate every 90 days."
+    batch_write(puts=[factories.chunk(document, number=0, text=text, save=False)])
+    staff, reviewer = Client(), Client()
+    staff.force_login(user("sid", staff=True))
+    reviewer.force_login(user("rita", reviewer=True))
+    page = f"{LIST}{document.document_id}/"
+
+    assert 'id="regenerate-summary"' not in staff.get(page).content.decode()
+    assert staff.post(page).status_code == 403
+    response = reviewer.post(page, follow=True)
+    assert "Summary regenerated (extractive)" in response.content.decode()
+    stored = Document.get(*Document.key(document.document_id))
+    assert "AES-256" in stored.summary and stored.status == "summarized"
+    assert LogEntry.objects.filter(object_id=document.document_id).count() == 1

@@ -96,11 +96,12 @@ def document(
     return item
 
 
-def chunk(parent: Document, *, number: int = 0, text: str = "Data at rest is encrypted with AES-256."):
+def chunk(parent: Document, *, number: int = 0, text: str = "Data at rest is encrypted with AES-256.", save=True):
     item = DocumentChunk.build(
         document_id=parent.document_id, number=number, text=text, start_offset=0, end_offset=len(text)
     )
-    item.save()
+    if save:
+        item.save()
     return item
 
 

@@ -30,6 +30,10 @@ BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 2.0
 
 
+class TransactionConflict(ServiceUnavailable):
+    """Another transaction was writing the same item at the same moment (DynamoDB cancels one)."""
+
+
 class ConditionFailed(Exception):
     """A transaction was cancelled because the condition on item(s) `positions` failed."""
 
@@ -53,7 +57,7 @@ def transaction() -> Iterator[TransactWrite]:
         if failed:
             raise ConditionFailed(failed) from error
         if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
-            raise ServiceUnavailable("a concurrent transaction touched the same items; retry", retry_after=1) from error
+            raise TransactionConflict("a concurrent change touched the same items; retry", retry_after=1) from error
         raise
 
 

@@ -106,7 +106,12 @@ def _cache(prefix: str) -> dict:
                 "SOCKET_TIMEOUT": env_float("REDIS_TIMEOUT_SECONDS", 1.0),
             },
         }
-    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": prefix}
+    # Room for the LLM cache and its counters: the default 300 entries would cull them.
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": prefix,
+        "OPTIONS": {"MAX_ENTRIES": env_int("LOCAL_CACHE_MAX_ENTRIES", 100_000)},
+    }
 
 
 CACHES = {"default": _cache("tra"), "llm": _cache("tra-llm")}
@@ -219,6 +224,8 @@ LLM_PRICES = {
 # --- API -------------------------------------------------------------------------
 # How often each worker writes its usage figures for the admin dashboard.
 USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 60)
+# /metrics is open when empty; set it to require `Authorization: Bearer <token>` (the scraper's).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 3.0)
 

@@ -1,0 +1,90 @@
+"""The LLM layer's public interface: summaries, cited answer suggestions, chat turns, stats.
+
+    async summarize_text(*, text: str, refresh=False, bypass_cache=False) -> Summary
+    async suggest_answer(*, question: str, candidates: list[Candidate], refresh=False,
+                         bypass_cache=False) -> Suggestion
+    async converse(*, messages: list[dict], system="", task="chat", max_tokens=None, temperature=0.0,
+                   refresh=False, bypass_cache=False) -> Completion
+    rank_passages(question, candidates, k=5) -> list[Passage]
+    stats() -> dict;  async astats() -> dict
+    provider_name() -> str
+
+Values: Summary, Suggestion, Citation (llm.results), Candidate, Passage
+(llm.retrieval), Completion (llm.bedrock). Failures after retries raise
+tra.errors.ServiceUnavailable (503 with Retry-After); nothing failed is cached.
+
+The provider is LLM_PROVIDER: `extractive` (default, offline) or `bedrock`.
+Retrieval is the Bedrock Knowledge Base BEDROCK_KB_ID when set (filtered to the
+candidates' documents), else BM25 over the candidates. `refresh` recomputes and
+replaces a cached answer; `bypass_cache` neither reads nor writes the cache.
+See llm/cache.py for the cache key and single-flight, llm/metrics.py for stats.
+"""
+
+from django.conf import settings
+
+from llm import bedrock, providers, retrieval
+from llm.bedrock import Completion, InferenceParameters
+from llm.metrics import astats, stats
+from llm.results import Citation, Suggestion, Summary
+from llm.retrieval import Candidate, Passage, rank_passages
+from tra.errors import ServiceUnavailable, ValidationFailed
+
+__all__ = [
+    "Candidate",
+    "Citation",
+    "Completion",
+    "Passage",
+    "Suggestion",
+    "Summary",
+    "astats",
+    "converse",
+    "provider_name",
+    "rank_passages",
+    "stats",
+    "suggest_answer",
+    "summarize_text",
+]
+
+SUGGESTION_PASSAGES = 5  # passages given to the model: enough to answer, few enough to stay cheap
+
+
+def provider_name() -> str:
+    return providers.current().name
+
+
+async def summarize_text(*, text: str, refresh: bool = False, bypass_cache: bool = False) -> Summary:
+    return await providers.current().summarize(text=text, refresh=refresh, bypass_cache=bypass_cache)
+
+
+async def suggest_answer(
+    *, question: str, candidates: list[Candidate], refresh: bool = False, bypass_cache: bool = False
+) -> Suggestion:
+    question = question.strip()
+    if not question:
+        raise ValidationFailed("the question is empty", extra={"field": "question"})
+    provider = providers.current()
+    found = await retrieval.retrieve(question=question, candidates=candidates, k=SUGGESTION_PASSAGES)
+    return await provider.answer(question=question, retrieval=found, refresh=refresh, bypass_cache=bypass_cache)
+
+
+async def converse(
+    *,
+    messages: list[dict],
+    system: str = "",
+    task: str = "chat",
+    max_tokens: int | None = None,
+    temperature: float = 0.0,
+    refresh: bool = False,
+    bypass_cache: bool = False,
+) -> Completion:
+    """One cached, single-flight Converse turn (messages in Bedrock's shape), for the chat app."""
+    if settings.LLM_PROVIDER != "bedrock":
+        raise ServiceUnavailable("No generative model is configured (LLM_PROVIDER is not bedrock).", retry_after=3600)
+    return await bedrock.converse(
+        task=task,
+        system=system,
+        messages=messages,
+        parameters=InferenceParameters(max_tokens=max_tokens, temperature=temperature),
+        refresh=refresh,
+        bypass_cache=bypass_cache,
+    )
