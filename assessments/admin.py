@@ -3,8 +3,6 @@ assessment page (one item-collection Query) and the review actions (one
 transaction each, with a version check). Same selectors and services as the API."""
 
 from django.contrib import messages
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -12,10 +10,9 @@ from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
 from documents import selectors as document_selectors
-from tra.admin import choice_filter, filter_url, list_context, owner_id_for, page_size, usernames
+from tra.admin import choice_filter, filter_url, list_context, log_action, owner_id_for, page_size, usernames
 from tra.auth import actor_for
 from tra.errors import ApplicationError, Conflict, InvalidCursor, NotFound
-from tra.models import Reviewing
 
 from . import selectors, services
 from .models import AssessmentState, ReviewDecision
@@ -159,13 +156,11 @@ def _review(site, request, actor, assessment_id: str):
     except ApplicationError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(page_url)
-    LogEntry.objects.create(
-        user_id=request.user.pk,
-        content_type=ContentType.objects.get_for_model(Reviewing),
+    log_action(
+        request,
         object_id=assessment_id,
-        object_repr=assessment.title[:200],
-        action_flag=CHANGE,
-        change_message=f"Review {review.review_id}: {review.decision}, now {assessment.state}. {comment}"[:2000],
+        object_repr=assessment.title,
+        message=f"Review {review.review_id}: {review.decision}, now {assessment.state}. {comment}",
     )
     messages.success(request, f"Saved: {decision.replace('_', ' ')}. The assessment is now {assessment.state}.")
     return HttpResponseRedirect(page_url)

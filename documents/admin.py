@@ -2,8 +2,6 @@
 
 from asgiref.sync import async_to_sync
 from django.contrib import messages
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -11,10 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from tra.admin import choice_filter, filter_url, list_context, owner_id_for, page_size, usernames
+from tra.admin import choice_filter, filter_url, list_context, log_action, owner_id_for, page_size, usernames
 from tra.auth import actor_for
 from tra.errors import ApplicationError, InvalidCursor, NotFound
-from tra.models import Reviewing
 
 from . import selectors, services
 from .models import DocumentStatus
@@ -125,7 +122,7 @@ def _regenerate(site, request, actor, document_id: str):
         raise PermissionDenied("regenerating a summary needs the “Can review assessments” permission")
     page_url = reverse(f"{site.name}:documents_document_page", args=[document_id])
     try:
-        _document, summary = async_to_sync(services.document_resummarize_for_reviewer)(
+        document, summary = async_to_sync(services.document_resummarize_for_reviewer)(
             actor=actor, document_id=document_id
         )
     except NotFound:
@@ -133,13 +130,11 @@ def _regenerate(site, request, actor, document_id: str):
     except ApplicationError as error:
         messages.error(request, error.message)
         return HttpResponseRedirect(page_url)
-    LogEntry.objects.create(
-        user_id=request.user.pk,
-        content_type=ContentType.objects.get_for_model(Reviewing),
+    log_action(
+        request,
         object_id=document_id,
-        object_repr=_document.filename[:200],
-        action_flag=CHANGE,
-        change_message=f"Summary regenerated ({summary.provider})",
+        object_repr=document.filename,
+        message=f"Summary regenerated ({summary.provider})",
     )
     messages.success(request, f"Summary regenerated ({summary.provider}).")
     return HttpResponseRedirect(page_url)

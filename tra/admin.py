@@ -142,3 +142,21 @@ def owner_id_for(username: str) -> str | None:
         return None
     user = get_user_model().objects.filter(username=username).first()
     return str(user.pk) if user else "-"
+
+
+def log_action(request, *, object_id: str, object_repr: str, message: str) -> None:
+    """Record a reviewer's action in Django's admin log. The entities are not ORM models,
+    so entries hang off the `tra.Reviewing` content type, with the item's id."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from tra.models import Reviewing
+
+    LogEntry.objects.create(
+        user_id=request.user.pk,
+        content_type=ContentType.objects.get_for_model(Reviewing),
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        action_flag=CHANGE,
+        change_message=message[:2000],
+    )
