@@ -4,6 +4,7 @@ Every selector takes the calling `Actor` and returns only what that actor may
 see: another owner's assessment is NotFound, exactly like a missing one.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tra.auth import Actor
@@ -287,3 +288,20 @@ def linked_documents(*, actor: Actor, assessment_id: str, limit: int | None, cur
         limit=limit,
         cursor=cursor,
     )
+
+
+def assessments_for_export(*, state: str | None, since) -> Iterator[Assessment]:
+    """Every assessment (in `state`) updated since `since`, oldest first, page by page.
+
+    G5 (by_status) for a state, G4 (by_type) otherwise; `since` is a range-key
+    condition on updated_at, so older items are never read."""
+    condition = Assessment.updated_at >= since if since else None
+    if state:
+        yield from Assessment.by_status.query(status_key(state), condition, page_size=100)
+    else:
+        yield from Assessment.by_type.query(ASSESSMENT, condition, page_size=100)
+
+
+def questions_of(assessment: Assessment) -> list[Question]:
+    """T3 over every page, for batch jobs."""
+    return list(Question.query(assessment.pk, Question.sk.startswith(Question.collection_prefix())))

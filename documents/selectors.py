@@ -131,3 +131,8 @@ def document_assessments_for_staff(*, actor: Actor, document_id: str, limit: int
         raise Forbidden("the admin is for staff")
     links = list(DocumentLink.by_document.query(document_id, limit=limit))
     return assessments_by_ids([link.assessment_id for link in links])
+
+
+def documents_in_status(status: str, *, limit: int | None = None) -> list[Document]:
+    """G12: documents waiting in `status` (batch jobs' work queue), oldest first."""
+    return list(Document.by_status.query(status_key(status), scan_index_forward=True, limit=limit, page_size=100))

@@ -280,3 +280,34 @@ async def _summarize(document: Document, *, refresh: bool):
     summary = await summarize_text(text=text, refresh=refresh)
     stored = await run_sync(_store_summary, document_id=document.document_id, summary=summary)
     return stored, summary
+
+
+async def summarize_pending(*, limit: int | None, concurrency: int, dry_run: bool, on_done=None) -> dict:
+    """Summaries for documents that have text but no summary (status `extracted`, found
+    through the by_status index), `concurrency` at a time, through the cached LLM path.
+    Safe to re-run: a summarised document leaves the queue."""
+    import asyncio
+
+    from tra.dynamo.executor import run_sync
+
+    pending = await run_sync(selectors.documents_in_status, DocumentStatus.EXTRACTED.value, limit=limit)
+    counts = {"found": len(pending), "summarized": 0, "failed": 0, "cached": 0}
+    if dry_run:
+        return counts
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(document: Document) -> None:
+        async with gate:
+            try:
+                _stored, summary = await _summarize(document, refresh=False)
+            except ApplicationError as error:
+                counts["failed"] += 1
+                logger.warning("summary of %s failed: %s", document.document_id, error.message)
+            else:
+                counts["summarized"] += 1
+                counts["cached"] += summary.cache in ("hit", "coalesced")
+            if on_done:
+                on_done()
+
+    await asyncio.gather(*(one(document) for document in pending))
+    return counts

@@ -1,0 +1,56 @@
+from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from assessments import services
+from assessments.models import Assessment
+from tra.auth import actor_for
+from tra.aws import clients
+from tra.errors import ApplicationError
+
+
+class Command(BaseCommand):
+    help = (
+        "Suggest answers with citations for an assessment's questions (on behalf of its owner), "
+        "through the cached LLM path: --all-unanswered, or --question ID (repeatable)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--assessment", required=True)
+        parser.add_argument("--all-unanswered", action="store_true")
+        parser.add_argument("--question", action="append", default=[], help="a question id (repeatable)")
+        parser.add_argument("--refresh", action="store_true", help="ignore cached suggestions")
+
+    def handle(self, *args, assessment, all_unanswered, question, refresh, **options):
+        if not all_unanswered and not question:
+            raise CommandError("give --all-unanswered or at least one --question")
+        try:
+            owner_id = Assessment.get(*Assessment.key(assessment)).owner_id
+        except (Assessment.DoesNotExist, ValueError):
+            raise CommandError(f"assessment {assessment} not found") from None
+        owner = get_user_model().objects.filter(pk=owner_id).first()
+        if owner is None:
+            raise CommandError(f"the owner ({owner_id}) of assessment {assessment} is not a user")
+        try:
+            questions = async_to_sync(self._run)(actor_for(owner), assessment, all_unanswered, question, refresh)
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        for item in questions:
+            cited = len(item.suggestion.citations) if item.suggestion else 0
+            self.stdout.write(f"{item.question_id}: {cited} citation(s)")
+        self.stdout.write(f"suggested answers for {len(questions)} question(s)")
+
+    async def _run(self, actor, assessment_id, all_unanswered, question_ids, refresh):
+        try:
+            if all_unanswered:
+                return await services.suggestions_for_unanswered(
+                    actor=actor, assessment_id=assessment_id, refresh=refresh
+                )
+            return [
+                await services.suggestion_create(
+                    actor=actor, assessment_id=assessment_id, question_id=question_id, refresh=refresh
+                )
+                for question_id in question_ids
+            ]
+        finally:
+            await clients.close()
