@@ -1,0 +1,271 @@
+"""Recompute derived attributes (index keys, title words) on existing items.
+
+After a model gains an index key (a new GSI), items written before it lack the
+key and are invisible to the index. The backfill reads the table with a parallel
+Scan (the one place a Scan belongs: a batch job), recomputes each item's derived
+attributes through the model's own `derive_attributes`, and writes back only
+those attributes, and only if the item has not changed since it was read:
+
+- each update is `SET <derived attributes>` with the condition "version is still
+  the one read" (or "item still exists" for unversioned items), so a concurrent
+  user edit is never overwritten; that edit derived its own keys anyway;
+- updates go 25 to a TransactWriteItems call; if a condition fails the batch is
+  retried item by item and the changed item is skipped;
+- items whose derived attributes are already right are not written at all;
+- progress is checkpointed per segment (LastEvaluatedKey) in a JSON file, so an
+  interrupted run resumes where it stopped;
+- an optional read-capacity budget (RCU per second) paces the Scan.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .metering import batch_job
+from .models import TableModel, botocore_client, registered_models, table_connection
+
+TRANSACTION_SIZE = 25
+
+
+@dataclass
+class BackfillStats:
+    scanned: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_concurrent_edit: int = 0
+    words_added: int = 0
+    pages: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Checkpoint:
+    """LastEvaluatedKey per segment in a JSON file; `done` segments are skipped on resume."""
+
+    def __init__(self, path: Path | None, total_segments: int):
+        self.path = path
+        self.total_segments = total_segments
+        self._lock = threading.Lock()
+        self.state: dict = {"total_segments": total_segments, "segments": {}}
+        if path and path.exists():
+            loaded = json.loads(path.read_text())
+            if loaded.get("total_segments") != total_segments:
+                raise ValueError(
+                    f"{path} was written for {loaded.get('total_segments')} segments, not {total_segments}"
+                )
+            self.state = loaded
+
+    def position(self, segment: int) -> tuple[dict | None, bool]:
+        entry = self.state["segments"].get(str(segment), {})
+        return entry.get("last_key"), entry.get("done", False)
+
+    def save(self, segment: int, last_key: dict | None) -> None:
+        with self._lock:
+            self.state["segments"][str(segment)] = {"last_key": last_key, "done": last_key is None}
+            if self.path:
+                temporary = self.path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(self.state))
+                temporary.replace(self.path)
+
+
+class CapacityBudget:
+    """Paces reads so the consumed RCU per second stays under `per_second` (None: no limit)."""
+
+    def __init__(self, per_second: float | None):
+        self.per_second = per_second
+        self._lock = threading.Lock()
+        self._next_allowed = time.monotonic()
+
+    def spend(self, units: float) -> None:
+        if not self.per_second:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next_allowed)
+            self._next_allowed = start + units / self.per_second
+            wait = start - now
+        if wait > 0:
+            time.sleep(wait)
+
+
+def _model_for(item: dict) -> type[TableModel] | None:
+    entity = item.get("entity_type", {}).get("S")
+    for model in registered_models():
+        if model._get_discriminator_attribute().get_discriminator(model) == entity:
+            return model
+    return None
+
+
+def _derived_names(model: type[TableModel]) -> list[str]:
+    keys = {"pk", "sk"}
+    names = set()
+    for index in model._indexes.values():
+        names.update(attribute.attr_name for attribute in index.Meta.attributes.values())
+    return sorted(names - keys)
+
+
+def _plan(raw: dict) -> tuple[TableModel, dict] | None:
+    """The item as a model and the derived attributes that differ from what is stored."""
+    model = _model_for(raw)
+    if model is None:
+        return None
+    instance = model.from_raw_data(raw)
+    instance.derive_attributes()
+    fresh = instance.serialize(null_check=False)
+    changes = {name: fresh[name] for name in _derived_names(model) if name in fresh and raw.get(name) != fresh[name]}
+    return (instance, changes) if changes else None
+
+
+def _update_action(instance: TableModel, changes: dict) -> dict:
+    names = {f"#a{n}": name for n, name in enumerate(changes)}
+    values = {f":a{n}": value for n, value in enumerate(changes.values())}
+    version_name = instance._version_attribute_name
+    if version_name and getattr(instance, version_name) is not None:
+        names["#version"] = version_name
+        values[":version"] = {"N": str(getattr(instance, version_name))}
+        condition = "#version = :version"
+    else:
+        names["#pk"] = "pk"
+        condition = "attribute_exists(#pk)"
+    return {
+        "Update": {
+            "TableName": table_connection().table_name,
+            "Key": {"pk": {"S": instance.pk}, "sk": {"S": instance.sk}},
+            "UpdateExpression": "SET " + ", ".join(f"#a{n} = :a{n}" for n in range(len(changes))),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _write(actions: list[dict], stats: BackfillStats, dry_run: bool) -> None:
+    if not actions:
+        return
+    if dry_run:
+        stats.add(updated=len(actions))
+        return
+    client = botocore_client()
+    try:
+        client.transact_write_items(TransactItems=actions)
+        stats.add(updated=len(actions))
+        return
+    except client.exceptions.TransactionCanceledException:
+        pass  # a condition failed (or a concurrent transaction): settle item by item
+    for action in actions:
+        update = action["Update"]
+        try:
+            client.update_item(**update)
+            stats.add(updated=1)
+        except client.exceptions.ConditionalCheckFailedException:
+            stats.add(skipped_concurrent_edit=1)
+
+
+def _missing_title_words(instance: TableModel) -> list[TableModel]:
+    from assessments.models import Assessment, TitleWord, title_words
+    from assessments.selectors import title_word_items
+
+    if not isinstance(instance, Assessment):
+        return []
+    present = {word.word for word in title_word_items(instance)}
+    return [
+        TitleWord.build(assessment_id=instance.assessment_id, word=word, owner_id=instance.owner_id)
+        for word in title_words(instance.title)
+        if word not in present
+    ]
+
+
+def _segment(
+    segment: int,
+    total: int,
+    *,
+    checkpoint: Checkpoint,
+    budget: CapacityBudget,
+    stats: BackfillStats,
+    dry_run: bool,
+    max_pages: int | None,
+    page_size: int,
+    on_page: Callable[[int], None] | None,
+) -> None:
+    from .writes import batch_write
+
+    last_key, done = checkpoint.position(segment)
+    if done:
+        return
+    client = botocore_client()
+    pages = 0
+    while True:
+        request = {"TableName": table_connection().table_name, "Segment": segment, "TotalSegments": total}
+        request["Limit"] = page_size
+        if last_key:
+            request["ExclusiveStartKey"] = last_key
+        response = client.scan(**request)
+        consumed = response.get("ConsumedCapacity", {})
+        budget.spend(float(consumed.get("CapacityUnits", 0) or 0))
+        items = response.get("Items", [])
+        actions, words = [], []
+        unchanged = 0
+        for raw in items:
+            planned = _plan(raw)
+            if planned is None:
+                unchanged += 1
+            else:
+                actions.append(_update_action(*planned))
+            if raw.get("entity_type", {}).get("S") == "assessment":
+                model = _model_for(raw)
+                words += _missing_title_words(model.from_raw_data(raw))
+        for start in range(0, len(actions), TRANSACTION_SIZE):
+            _write(actions[start : start + TRANSACTION_SIZE], stats, dry_run)
+        if words and not dry_run:
+            batch_write(puts=words)
+        stats.add(scanned=len(items), unchanged=unchanged, words_added=len(words), pages=1)
+        last_key = response.get("LastEvaluatedKey")
+        if not dry_run:
+            checkpoint.save(segment, last_key)
+        pages += 1
+        if on_page:
+            on_page(len(items))
+        if last_key is None or (max_pages is not None and pages >= max_pages):
+            return
+
+
+def backfill(
+    *,
+    segments: int = 4,
+    only_segment: int | None = None,
+    checkpoint_path: Path | None = None,
+    rcu_per_second: float | None = None,
+    dry_run: bool = False,
+    max_pages: int | None = None,
+    page_size: int = 500,
+    on_page: Callable[[int], None] | None = None,
+) -> BackfillStats:
+    """Run the backfill over `segments` parallel Scan segments (or just `only_segment` of them)."""
+    checkpoint = Checkpoint(checkpoint_path, segments)
+    budget = CapacityBudget(rcu_per_second)
+    stats = BackfillStats()
+    chosen = [only_segment] if only_segment is not None else list(range(segments))
+    options = {
+        "checkpoint": checkpoint,
+        "budget": budget,
+        "stats": stats,
+        "dry_run": dry_run,
+        "max_pages": max_pages,
+        "page_size": page_size,
+        "on_page": on_page,
+    }
+    with batch_job("dynamo_backfill"), ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+        # Each thread carries the batch-job marker (context variables do not cross threads on their own).
+        futures = [pool.submit(copy_context().run, _segment, s, segments, **options) for s in chosen]
+        for future in futures:
+            future.result()
+    return stats
