@@ -50,14 +50,26 @@ def test_backfill_restores_index_keys_and_title_words_and_a_rerun_changes_nothin
     assert again.unchanged == again.scanned
 
 
-def test_an_interrupted_backfill_resumes_from_its_checkpoint(tmp_path):
-    written_before_the_indexes(5)
+def test_an_interrupted_backfill_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    items = written_before_the_indexes(5)
+    seen: list[str] = []
+    real_plan = backfill_module._plan
+
+    def spy(raw):
+        if raw.get("entity_type", {}).get("S") == "assessment":
+            seen.append(raw["pk"]["S"])
+        return real_plan(raw)
+
+    monkeypatch.setattr(backfill_module, "_plan", spy)
     checkpoint = tmp_path / "checkpoint.json"
     first = backfill(segments=1, checkpoint_path=checkpoint, page_size=4, max_pages=1)
-    assert first.pages == 1 and first.scanned == 4
-    assert checkpoint.exists()
+    first_seen = set(seen)
+    assert first.pages == 1 and checkpoint.exists()
+    seen.clear()
     second = backfill(segments=1, checkpoint_path=checkpoint, page_size=4)
-    assert first.scanned + second.scanned == 5  # the second run read only what the first had not
+    # The second run starts where the first stopped: no assessment is read twice, none is missed.
+    assert first_seen.isdisjoint(seen)
+    assert first_seen | set(seen) == {item.pk for item in items}
     assert first.updated + second.updated == 5
     assert visible_in_by_owner() == 5
     finished = backfill(segments=1, checkpoint_path=checkpoint, page_size=4)
