@@ -1,0 +1,62 @@
+import json
+import sys
+from collections import Counter
+
+from asgiref.sync import async_to_sync
+from django.core.management.base import BaseCommand, CommandError
+
+from chat.routing import route
+
+
+class Command(BaseCommand):
+    help = (
+        'Route chat messages read as JSON lines ({"text": ...}) from FILE or "-" (stdin) and print one '
+        'JSON line per message: {"text", "intent", "tier", "confidence"}. Only messages the fast tiers '
+        "leave undecided reach the LLM, and only when LLM_PROVIDER is bedrock."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--jsonl", required=True, metavar="FILE", help='a JSON-lines file, or "-" for stdin')
+
+    def handle(self, *args, jsonl, **options):
+        try:
+            lines = sys.stdin.read().splitlines() if jsonl == "-" else _read_lines(jsonl)
+        except OSError as error:
+            raise CommandError(f"cannot read {jsonl}: {error}") from None
+        # One async_to_sync scope for every message: the Bedrock client lives on its loop.
+        tiers = async_to_sync(self._route_all)(lines)
+        counts = ", ".join(f"{tier} {tiers[tier]}" for tier in ("regex", "keyword", "llm", "skipped"))
+        self.stderr.write(f"routed {sum(tiers.values()) - tiers['skipped']} message(s): {counts}")
+
+    async def _route_all(self, lines: list[str]) -> Counter:
+        tiers = Counter()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            text = _text_of(line)
+            if text is None:
+                self.stderr.write(f'line {number}: skipped, expected a JSON object with a "text" string: {line[:80]}')
+                tiers["skipped"] += 1
+                continue
+            routed = await route(text)
+            tiers[routed.tier] += 1
+            self.stdout.write(
+                json.dumps(
+                    {"text": text, "intent": routed.intent, "tier": routed.tier, "confidence": routed.confidence}
+                )
+            )
+        return tiers
+
+
+def _read_lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as file:
+        return file.read().splitlines()
+
+
+def _text_of(line: str) -> str | None:
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    text = message.get("text") if isinstance(message, dict) else None
+    return text if isinstance(text, str) else None

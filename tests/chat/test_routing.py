@@ -1,0 +1,244 @@
+"""The cheapest-first chat router: fast tiers on a labelled corpus, argument extraction, the LLM tier."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+
+from chat.routing import (
+    INTENTS,
+    Route,
+    extract_arguments,
+    parse_llm_reply,
+    route,
+    route_fast,
+    route_keyword,
+    route_regex,
+)
+from tests.support.fake_bedrock import FakeBedrock
+from tra.errors import ServiceUnavailable
+
+CORPUS = Path(__file__).with_name("corpus.jsonl")
+MIN_TOOL_COVERAGE = 0.80  # share of tool-intent messages the free tiers must route
+MIN_PRECISION = 0.98  # share of fast routes that must be right: a wrong route costs more than an LLM call
+
+
+def load_corpus() -> list[dict]:
+    return [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
+
+
+def test_the_corpus_covers_every_intent_with_enough_varied_messages():
+    rows = load_corpus()
+    counts = {intent: sum(row["intent"] == intent for row in rows) for intent in INTENTS}
+    assert len(rows) >= 300
+    assert len({row["text"] for row in rows}) == len(rows)
+    assert all(counts[intent] >= 25 for intent in INTENTS if intent != "general")
+    assert counts["general"] >= 60
+
+
+def test_fast_tiers_route_most_tool_messages_with_near_perfect_precision():
+    rows = load_corpus()
+    routed = {"regex": [], "keyword": []}
+    for row in rows:
+        fast = route_regex(row["text"]) or route_keyword(row["text"])
+        if fast is not None:
+            routed[fast.tier].append((row, fast))
+    all_routed = routed["regex"] + routed["keyword"]
+    tool_rows = [row for row in rows if row["intent"] != "general"]
+    tool_routed = [row for row, _ in all_routed if row["intent"] != "general"]
+    wrong = [(row["text"], row["intent"], fast.intent) for row, fast in all_routed if fast.intent != row["intent"]]
+    coverage = len(tool_routed) / len(tool_rows)
+    precision = (len(all_routed) - len(wrong)) / len(all_routed)
+
+    for tier, pairs in routed.items():
+        correct = sum(fast.intent == row["intent"] for row, fast in pairs)
+        print(
+            f"\n{tier}: routed {len(pairs)}, precision {correct / max(len(pairs), 1):.1%}, "
+            f"no LLM call for {len(pairs) / len(rows):.1%} of all messages"
+        )
+    print(
+        f"fast tiers: {len(all_routed)}/{len(rows)} messages need no LLM call ({len(all_routed) / len(rows):.1%}); "
+        f"tool-intent coverage {len(tool_routed)}/{len(tool_rows)} = {coverage:.1%}; "
+        f"precision {len(all_routed) - len(wrong)}/{len(all_routed)} = {precision:.1%}"
+    )
+    assert coverage >= MIN_TOOL_COVERAGE
+    assert precision >= MIN_PRECISION, wrong
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what does the SOC 2 report say about encryption?",
+        "does the policy mention MFA?",
+        "who approved the vendor last year?",
+        "what's the summary of findings in the pen test regarding XSS?",
+        "thanks, that summary was useful",
+        "don't submit it yet",
+        "which documents mention encryption?",
+        "is the vendor's status page public?",
+        "submit a ticket to IT",
+        "summarize the risks of working with them",
+    ],
+)
+def test_content_questions_and_negations_are_not_routed_to_tools_by_fast_tiers(text):
+    fast = route_fast(text)
+    assert fast is None or fast.intent == "general"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("/summarize soc2.pdf", "summarize_document"),
+        ("/help", "help"),
+        ("/submit", "submit_assessment"),
+        ("/status", "assessment_status"),
+        ("/docs", "list_documents"),
+        ("/list submitted", "list_assessments"),
+        ("/suggest 3", "suggest_answer"),
+        ("hello there", "general"),
+        ("thanks!", "general"),
+    ],
+)
+def test_commands_and_greetings_are_routed_by_the_regex_tier_with_full_confidence(text, intent):
+    routed = route_regex(text)
+    assert (routed.intent, routed.tier) == (intent, "regex")
+    assert routed.confidence >= 0.95
+
+
+def test_an_unknown_command_is_left_to_the_next_tiers():
+    assert route_regex("/frobnicate now") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("sumarize the soc2 report", "summarize_document"),
+        ("SUGGEST ANSWERS FOR QUESTIONS 1-3", "suggest_answer"),
+        ("lsit my assessments", "list_assessments"),
+        ("staus of the assessment", "assessment_status"),
+        ("sumbit assessment", "submit_assessment"),
+        ("documnets", "list_documents"),
+    ],
+)
+def test_keyword_tier_tolerates_case_typos_and_plurals(text, intent):
+    routed = route_keyword(text)
+    assert (routed.intent, routed.tier) == (intent, "keyword")
+    assert 0 < routed.confidence <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "arguments"),
+    [
+        ("/summarize soc2-report.pdf", "summarize_document", {"document": "soc2-report.pdf"}),
+        ("Summarize the pen test", "summarize_document", {"document": "pen test"}),
+        ("summary of document 7f3a9c", "summarize_document", {"document": "7f3a9c"}),
+        ("summarize all documents", "summarize_document", {}),
+        ("suggest answers for q3 and q4", "suggest_answer", {"questions": [3, 4]}),
+        ("can you suggest an answer to question 4 and 5", "suggest_answer", {"questions": [4, 5]}),
+        ("pre-fill answers for q1 through q3", "suggest_answer", {"questions": [1, 2, 3]}),
+        ("give me a suggested answer for #14", "suggest_answer", {"questions": [14]}),
+        ("answer all unanswered ones", "suggest_answer", {"questions": "unanswered"}),
+        (
+            'suggest an answer for "Do you encrypt data at rest?"',
+            "suggest_answer",
+            {"questions": {"text": "Do you encrypt data at rest?"}},
+        ),
+        ("show my submitted assessments", "list_assessments", {"state": "submitted"}),
+        ("show all my in-progress assessments", "list_assessments", {"state": "in_progress"}),
+        ("which of my assessments need changes?", "list_assessments", {"state": "changes_requested"}),
+        ("what assessments are under review?", "list_assessments", {"state": "under_review"}),
+        ('find assessments called "Payroll vendor"', "list_assessments", {"assessment": "Payroll vendor"}),
+        ("check the status of the Zoom assessment", "assessment_status", {"assessment": "Zoom"}),
+        ("is soc2-report.pdf processed yet?", "list_documents", {"document": "soc2-report.pdf"}),
+    ],
+)
+def test_arguments_are_extracted_from_the_message(text, intent, arguments):
+    assert extract_arguments(text, intent) == arguments
+
+
+def test_fast_routes_carry_their_arguments():
+    assert route_fast("/status Acme") == Route("assessment_status", "regex", 1.0, {"assessment": "Acme"})
+    assert route_fast("/suggest 3, 4").arguments == {"questions": [3, 4]}
+
+
+@pytest.mark.parametrize(
+    ("reply", "intent", "answer"),
+    [
+        ("INTENT: general\nThe report says AES-256.", "general", "The report says AES-256."),
+        ("intent = general - The report says AES-256.", "general", "The report says AES-256."),
+        ("**Intent:** list documents", "list_documents", None),
+        ("INTENT: SUBMIT_ASSESSMENT", "submit_assessment", None),
+        ("INTENT: frobnicate\nsomething", "general", None),
+        ("no intent line at all", "general", None),
+    ],
+)
+def test_llm_replies_are_parsed_robustly_and_unknown_intents_become_general(reply, intent, answer):
+    routed = parse_llm_reply("a message", reply)
+    assert (routed.intent, routed.tier, routed.answer) == (intent, "llm", answer)
+
+
+AMBIGUOUS = "hmm, what about the thing from last week?"
+
+
+async def test_without_an_llm_an_ambiguous_message_is_general_and_makes_no_network_call(settings):
+    settings.LLM_PROVIDER = "extractive"
+    with FakeBedrock() as fake:
+        settings.BEDROCK_ENDPOINT_URL = fake.endpoint_url
+        routed = await route(AMBIGUOUS)
+    assert routed == Route("general", "llm", 0.0, {})
+    assert fake.converse_calls == 0
+
+
+@pytest.fixture
+def llm_cache():
+    caches["llm"].clear()
+    yield caches["llm"]
+    caches["llm"].clear()
+
+
+@pytest.fixture
+def fake_model(settings, aws_clients, llm_cache):
+    with FakeBedrock() as fake:
+        settings.BEDROCK_ENDPOINT_URL = fake.endpoint_url
+        settings.LLM_PROVIDER = "bedrock"
+        settings.BEDROCK_KB_ID = ""
+        yield fake
+
+
+async def test_an_open_question_is_classified_and_answered_in_one_llm_call(fake_model):
+    fake_model.responder = lambda request: "INTENT: general\nThe report says data is encrypted with AES-256."
+    routed = await route("is customer data encrypted at rest?")
+    assert (routed.intent, routed.tier, routed.answer) == (
+        "general",
+        "llm",
+        "The report says data is encrypted with AES-256.",
+    )
+    assert fake_model.converse_calls == 1
+
+
+async def test_a_tool_intent_named_by_the_llm_is_routed_without_an_answer(fake_model):
+    fake_model.responder = lambda request: "INTENT: list_documents"
+    routed = await route(AMBIGUOUS)
+    assert (routed.intent, routed.tier, routed.answer) == ("list_documents", "llm", None)
+    assert fake_model.converse_calls == 1
+
+
+async def test_the_same_message_is_answered_from_the_llm_cache_the_second_time(fake_model):
+    fake_model.responder = lambda request: "INTENT: list_documents"
+    first = await route(AMBIGUOUS)
+    second = await route(AMBIGUOUS)
+    assert first.intent == second.intent == "list_documents"
+    assert fake_model.converse_calls == 1
+
+
+async def test_a_garbled_intent_from_the_llm_falls_back_to_general(fake_model):
+    fake_model.responder = lambda request: "Intent: **frobnicate**\nsomething"
+    routed = await route(AMBIGUOUS)
+    assert (routed.intent, routed.tier, routed.answer) == ("general", "llm", None)
+
+
+async def test_a_failing_llm_raises_service_unavailable(fake_model):
+    fake_model.fail_next = 10
+    with pytest.raises(ServiceUnavailable):
+        await route(AMBIGUOUS)
