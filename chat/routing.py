@@ -6,7 +6,10 @@
     route_keyword(text) -> Route | None    tier 2: weighted keyword scoring with a threshold
     route_fast(text) -> Route | None       tier 1, then tier 2
     extract_arguments(text, intent) -> dict
-    async route(text) -> Route             the fast tiers, else one LLM call that classifies and answers
+    async route(text, passages=None) -> Route
+                                     the fast tiers, else one LLM call that classifies and, for an
+                                     open question, answers it from the passages `passages()` finds
+    async route_llm(text, passages=None) -> Route   the LLM tier alone (route_fast found nothing)
 
 Why three tiers: most chat messages are commands ("/summarize soc2.pdf") or plain
 requests ("list my submitted assessments") that a regular expression or a handful
@@ -27,7 +30,8 @@ scores below the threshold or too close to a rival intent.
 import difflib
 import functools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
@@ -62,6 +66,8 @@ class Route:
     confidence: float  # 0..1
     arguments: dict = field(default_factory=dict)
     answer: str | None = None  # set only when the LLM tier answered an open question directly
+    citations: tuple = ()  # llm Citations of the passages that answer cites
+    grounding: float = 0.0  # how well those passages match the question (0..1)
 
 
 # --- Normalising --------------------------------------------------------------
@@ -539,8 +545,10 @@ ROUTER_SYSTEM_PROMPT = (
     "- list_documents: the user asks which documents are uploaded or linked, or their processing status.\n"
     "- help: the user asks what the assistant can do or how to use it.\n"
     "- general: anything else, including questions about what the documents say, greetings and thanks.\n"
-    "For general only, answer the message after the first line, briefly and factually; say so when you "
-    "do not know. For every other intent, write nothing after the first line."
+    "For general only, answer the message after the first line, briefly and factually. When numbered "
+    "passages from the user's documents come with the message, answer from them only and cite the "
+    "passages you rely on by number in square brackets, for example [2]; when they do not answer it, "
+    "say so. For every other intent, write nothing after the first line."
 )
 ROUTER_MAX_TOKENS = 800  # room for a short answer to an open question; intents alone need a dozen
 # "INTENT: list_documents", "**Intent:** list documents", "intent = general - The report says..."
@@ -550,26 +558,41 @@ _INTENT_NAME = re.compile(
 )
 
 
-async def route(text: str) -> Route:
+async def route(text: str, passages: Callable[[], Awaitable[llm.Retrieval | None]] | None = None) -> Route:
     """The fast tiers, else one cached LLM call that classifies and, for open questions, answers.
 
-    Without a generative model (LLM_PROVIDER is not bedrock) the message is general and the
-    chat layer answers it from the documents offline. ServiceUnavailable from the model
-    propagates: the API turns it into a 503.
+    `passages`, called only when the fast tiers pass the message on, finds the
+    document passages an open question may be answered from: they go into the same
+    call, so a question about the evidence is classified and answered, with
+    citations, by one model call rather than two. Without a generative model
+    (LLM_PROVIDER is not bedrock) the message is general and the chat layer answers
+    it from the documents offline. ServiceUnavailable from the model propagates:
+    the API turns it into a 503.
     """
-    fast = route_fast(text)
-    if fast is not None:
-        return fast
+    return route_fast(text) or await route_llm(text, passages)
+
+
+async def route_llm(text: str, passages: Callable[[], Awaitable[llm.Retrieval | None]] | None = None) -> Route:
+    """The LLM tier alone, for a message route_fast has passed on (see route)."""
     if settings.LLM_PROVIDER != "bedrock":
         return Route("general", "llm", 0.0, {})
+    found = await passages() if passages else None
+    prompt = text
+    if found is not None and found.passages:
+        numbered = "\n\n".join(f"[{n}] {passage.text}" for n, passage in enumerate(found.passages, start=1))
+        prompt = f"Passages from the user's documents:\n\n{numbered}\n\nMessage: {text}"
     completion = await llm.converse(
-        messages=[{"role": "user", "content": [{"text": text}]}],
+        messages=[{"role": "user", "content": [{"text": prompt}]}],
         system=ROUTER_SYSTEM_PROMPT,
         task="chat.route",
         max_tokens=ROUTER_MAX_TOKENS,
         temperature=0.0,
     )
-    return parse_llm_reply(text, completion.text)
+    routed = parse_llm_reply(text, completion.text)
+    if routed.answer and found is not None and found.passages:
+        answer, citations, grounding = llm.cite(routed.answer, found)
+        routed = replace(routed, answer=answer, citations=tuple(citations), grounding=grounding)
+    return routed
 
 
 def parse_llm_reply(text: str, reply: str) -> Route:

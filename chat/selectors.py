@@ -46,3 +46,27 @@ def messages_page(*, session: ChatSession, newest_first: bool, limit: int | None
         limit=limit,
         cursor=cursor,
     )
+
+
+def session_get(*, actor: Actor, session_id: str, consistent: bool = False) -> ChatSession:
+    """T13: GetItem; NotFound unless the actor owns the session."""
+    try:
+        session = ChatSession.get(*ChatSession.key(session_id), consistent_read=consistent)
+    except (ChatSession.DoesNotExist, ValueError):
+        session = None
+    if session is None or session.owner_id != actor.user_id:
+        raise NotFound(f"chat session {session_id} not found", extra={"field": "session_id"})
+    return session
+
+
+def sessions_mine(*, actor: Actor, limit: int | None, cursor: str | None) -> Page[ChatSession]:
+    """G14: by_owner, `owner_id = U AND begins_with(owner_sort, "CHAT#")`, newest first."""
+    return query_page(
+        ChatSession.by_owner.query,
+        actor.user_id,
+        ChatSession.owner_sort.startswith(f"{SESSION}#"),
+        scan_index_forward=False,
+        scope=f"chat.mine:{actor.user_id}",
+        limit=limit,
+        cursor=cursor,
+    )

@@ -237,34 +237,7 @@ class BedrockProvider:
         if not raw or raw.startswith(prompts.NOT_FOUND):
             return _nothing_found(self, retrieval, completion.cache)
 
-        # Passage numbers in the reply become citation numbers, in order of first mention.
-        cited: dict[int, int] = {}
-
-        def renumber(match: re.Match) -> str:
-            labels = []
-            for number in (int(part) for part in re.split(r"\s*[,;]\s*", match[1])):
-                if 1 <= number <= len(passages):
-                    labels.append(cited.setdefault(number, len(cited) + 1))
-            return "[" + ", ".join(str(label) for label in dict.fromkeys(labels)) + "]" if labels else ""
-
-        text = re.sub(r"\s+([.,;:])", r"\1", _MARKER.sub(renumber, raw)).strip()
-        # Quote the sentences that match the question and the answer, verbatim from the passage.
-        weights = {term: 1.0 for term in text_analysis.terms(text)} | retrieval.term_weights
-        citations = []
-        for number in cited:
-            passage = passages[number - 1]
-            citations.append(
-                Citation(
-                    document_id=passage.document_id,
-                    chunk=passage.chunk,
-                    quote=best_sentences(passage.text, weights),
-                    filename=passage.filename,
-                )
-            )
-        if citations:
-            confidence = max(passages[number - 1].relevance for number in cited)
-        else:
-            confidence = round(passages[0].relevance / 2, 2)  # an answer it did not ground: trust it less
+        text, citations, confidence = cite(raw, retrieval)
         return Suggestion(
             text=text,
             citations=citations,
@@ -274,6 +247,44 @@ class BedrockProvider:
             retrieval=retrieval.source,
             cache=completion.cache,
         )
+
+
+def cite(raw: str, retrieval: Retrieval) -> tuple[str, list[Citation], float]:
+    """A model's answer that cites numbered passages ([2], [1, 3]) as (text, citations, confidence).
+
+    Passage numbers become citation numbers in order of first mention; numbers that name no
+    passage are dropped; each citation quotes, verbatim, the passage's sentences that best
+    match the question and the answer. Confidence is the best cited passage's relevance, or
+    half the top passage's when the answer cites none.
+    """
+    passages = retrieval.passages
+    cited: dict[int, int] = {}
+
+    def renumber(match: re.Match) -> str:
+        labels = []
+        for number in (int(part) for part in re.split(r"\s*[,;]\s*", match[1])):
+            if 1 <= number <= len(passages):
+                labels.append(cited.setdefault(number, len(cited) + 1))
+        return "[" + ", ".join(str(label) for label in dict.fromkeys(labels)) + "]" if labels else ""
+
+    text = re.sub(r"\s+([.,;:])", r"\1", _MARKER.sub(renumber, raw)).strip()
+    weights = {term: 1.0 for term in text_analysis.terms(text)} | retrieval.term_weights
+    citations = [
+        Citation(
+            document_id=passages[number - 1].document_id,
+            chunk=passages[number - 1].chunk,
+            quote=best_sentences(passages[number - 1].text, weights),
+            filename=passages[number - 1].filename,
+        )
+        for number in cited
+    ]
+    if citations:
+        confidence = max(passages[number - 1].relevance for number in cited)
+    elif passages:
+        confidence = round(passages[0].relevance / 2, 2)  # an answer it did not ground: trust it less
+    else:
+        confidence = 0.0
+    return text, citations, confidence
 
 
 _PROVIDERS = {"extractive": ExtractiveProvider, "bedrock": BedrockProvider}

@@ -6,11 +6,13 @@
     async converse(*, messages: list[dict], system="", task="chat", max_tokens=None, temperature=0.0,
                    refresh=False, bypass_cache=False) -> Completion
     rank_passages(question, candidates, k=5) -> list[Passage]
+    async retrieve_passages(*, question, candidates, k=5) -> Retrieval
+    cite(answer_text, retrieval) -> (text, citations, confidence)
     stats() -> dict;  async astats() -> dict
     provider_name() -> str
 
 Values: Summary, Suggestion, Citation (llm.results), Candidate, Passage
-(llm.retrieval), Completion (llm.bedrock). Failures after retries raise
+Retrieval (llm.retrieval), Completion (llm.bedrock). Failures after retries raise
 tra.errors.ServiceUnavailable (503 with Retry-After); nothing failed is cached.
 
 The provider is LLM_PROVIDER: `extractive` (default, offline) or `bedrock`.
@@ -25,8 +27,9 @@ from django.conf import settings
 from llm import bedrock, providers, retrieval
 from llm.bedrock import Completion, InferenceParameters
 from llm.metrics import astats, stats
+from llm.providers import cite
 from llm.results import Citation, Suggestion, Summary
-from llm.retrieval import Candidate, Passage, rank_passages
+from llm.retrieval import Candidate, Passage, Retrieval, rank_passages
 from tra.errors import ServiceUnavailable, ValidationFailed
 
 __all__ = [
@@ -34,12 +37,15 @@ __all__ = [
     "Citation",
     "Completion",
     "Passage",
+    "Retrieval",
     "Suggestion",
     "Summary",
     "astats",
+    "cite",
     "converse",
     "provider_name",
     "rank_passages",
+    "retrieve_passages",
     "stats",
     "suggest_answer",
     "summarize_text",
@@ -54,6 +60,11 @@ def provider_name() -> str:
 
 async def summarize_text(*, text: str, refresh: bool = False, bypass_cache: bool = False) -> Summary:
     return await providers.current().summarize(text=text, refresh=refresh, bypass_cache=bypass_cache)
+
+
+async def retrieve_passages(*, question: str, candidates: list[Candidate], k: int = SUGGESTION_PASSAGES) -> Retrieval:
+    """The passages most relevant to a question (Knowledge Base or local BM25), for a prompt of your own."""
+    return await retrieval.retrieve(question=question, candidates=candidates, k=k)
 
 
 async def suggest_answer(

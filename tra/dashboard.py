@@ -74,7 +74,11 @@ def charts(days: int = 14) -> list[str]:
     for title, names, scale in LLM_CHARTS:
         chosen = {label: series.get(metric, [0.0] * len(span)) for label, metric in names.items()}
         rendered.append(bar_chart(title=title, labels=labels, series=_scaled(chosen, scale)))
-    routing = {name.removeprefix("routing."): v for name, v in sorted(series.items()) if name.startswith("routing.")}
+    routing = {
+        name.removeprefix("routing.tier."): values
+        for name, values in sorted(series.items())
+        if name.startswith("routing.tier.")
+    }
     if routing:
         rendered.append(bar_chart(title="Chat routing: messages per tier", labels=labels, series=routing))
     return rendered

@@ -2,7 +2,9 @@
 
 LLM counters are shared by every worker (llm.metrics, in the cache); DynamoDB
 capacity is this worker's (tra.dynamo.metering), labelled by operation and
-index. Open unless METRICS_TOKEN is set, then a bearer token is required.
+index, and so are chat routing counts (chat.services), labelled by tier and
+intent: Prometheus sums them over the workers it scrapes. Open unless
+METRICS_TOKEN is set, then a bearer token is required.
 """
 
 import hmac
@@ -40,6 +42,14 @@ def render() -> str:
         for (operation, index), stats_ in snapshot:
             labels = f'operation="{_escape(operation)}",index="{_escape(index)}"'
             lines.append(f"{metric}{{{labels}}} {getattr(stats_, field)}")
+    from chat.services import routing_totals
+
+    routed = sorted(routing_totals().items())
+    for kind, metric in (("tier", "tra_chat_messages_routed_total"), ("intent", "tra_chat_intents_total")):
+        lines.append(f"# TYPE {metric} counter")
+        for name, value in routed:
+            if name.startswith(f"routing.{kind}."):
+                lines.append(f'{metric}{{{kind}="{_escape(name.removeprefix(f"routing.{kind}."))}"}} {value}')
     lines += [
         "# TYPE tra_dynamodb_unguarded_scans_total counter",
         f"tra_dynamodb_unguarded_scans_total {meter.unguarded_scans}",

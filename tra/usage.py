@@ -2,9 +2,10 @@
 
 Two kinds of figure, written so that several worker processes never double count:
 
-- DynamoDB capacity is metered per process (tra.dynamo.metering.meter): each
-  process ADDs what its meter recorded since its last flush (`ddb.rcu.<index>`,
-  `ddb.wcu.<index>`, `ddb.calls.<operation>`).
+- DynamoDB capacity and chat routing are counted per process
+  (tra.dynamo.metering.meter, chat.services.routing_totals): each process ADDs
+  what it counted since its last flush (`ddb.rcu.<index>`, `ddb.wcu.<index>`,
+  `ddb.calls.<operation>`, `routing.tier.<tier>`, `routing.intent.<intent>`).
 - LLM counters are already shared across processes (llm.metrics, in the cache):
   a flush SETs today's running totals (`llm.<counter>`), the same value whichever
   process writes it; a day's figure is that day's total minus the previous day's.
@@ -41,6 +42,12 @@ def _capacity_totals() -> dict[str, float]:
     return totals
 
 
+def _routing_totals() -> dict[str, int]:
+    from chat.services import routing_totals
+
+    return routing_totals()
+
+
 def _llm_totals() -> dict[str, int]:
     from llm.metrics import COUNTERS, stats
 
@@ -54,7 +61,7 @@ def flush(*, day: date | None = None) -> int:
 
     day = day or utc_now().date()
     with _lock:
-        totals = _capacity_totals()
+        totals = _capacity_totals() | _routing_totals()
         deltas = {name: value - _flushed.get(name, 0) for name, value in totals.items()}
         deltas = {name: round(value, 3) for name, value in deltas.items() if value > 0}
         written = 0

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
+from chat.evaluation import evaluate
 from chat.routing import (
     INTENTS,
     Route,
@@ -38,32 +39,19 @@ def test_the_corpus_covers_every_intent_with_enough_varied_messages():
 
 
 def test_fast_tiers_route_most_tool_messages_with_near_perfect_precision():
-    rows = load_corpus()
-    routed = {"regex": [], "keyword": []}
-    for row in rows:
-        fast = route_regex(row["text"]) or route_keyword(row["text"])
-        if fast is not None:
-            routed[fast.tier].append((row, fast))
-    all_routed = routed["regex"] + routed["keyword"]
-    tool_rows = [row for row in rows if row["intent"] != "general"]
-    tool_routed = [row for row, _ in all_routed if row["intent"] != "general"]
-    wrong = [(row["text"], row["intent"], fast.intent) for row, fast in all_routed if fast.intent != row["intent"]]
-    coverage = len(tool_routed) / len(tool_rows)
-    precision = (len(all_routed) - len(wrong)) / len(all_routed)
-
-    for tier, pairs in routed.items():
-        correct = sum(fast.intent == row["intent"] for row, fast in pairs)
+    result = evaluate(load_corpus())
+    for tier, figures in result.tiers.items():
         print(
-            f"\n{tier}: routed {len(pairs)}, precision {correct / max(len(pairs), 1):.1%}, "
-            f"no LLM call for {len(pairs) / len(rows):.1%} of all messages"
+            f"\n{tier}: routed {figures.routed}, precision {figures.precision:.1%}, "
+            f"no LLM call for {figures.routed / result.messages:.1%} of all messages"
         )
     print(
-        f"fast tiers: {len(all_routed)}/{len(rows)} messages need no LLM call ({len(all_routed) / len(rows):.1%}); "
-        f"tool-intent coverage {len(tool_routed)}/{len(tool_rows)} = {coverage:.1%}; "
-        f"precision {len(all_routed) - len(wrong)}/{len(all_routed)} = {precision:.1%}"
+        f"fast tiers: {result.fast_routed}/{result.messages} messages need no LLM call ({result.no_llm_share:.1%}); "
+        f"tool-intent coverage {result.tool_routed}/{result.tool_messages} = {result.tool_coverage:.1%}; "
+        f"precision {result.fast_routed - len(result.wrong)}/{result.fast_routed} = {result.precision:.1%}"
     )
-    assert coverage >= MIN_TOOL_COVERAGE
-    assert precision >= MIN_PRECISION, wrong
+    assert result.tool_coverage >= MIN_TOOL_COVERAGE
+    assert result.precision >= MIN_PRECISION, result.wrong
 
 
 @pytest.mark.parametrize(

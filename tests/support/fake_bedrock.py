@@ -19,6 +19,7 @@ except `latency`:
     throttle_next = 2       # the next 2 Converse calls get 429 ThrottlingException
     throttle_always = True  # every Converse call does
     fail_next = 1           # the next Converse call gets 500 InternalServerException
+    drop_next = 1           # the next Converse call's connection is closed with no response
     truncate = True         # replies stop with stopReason "max_tokens"
     stop_reason = "guardrail_intervened"  # any other stopReason (a refusal)
     latency = 0.05          # seconds each Converse call takes
@@ -28,6 +29,7 @@ except `latency`:
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -68,6 +70,7 @@ class FakeBedrock:
     throttle_next: int = 0
     throttle_always: bool = False
     fail_next: int = 0
+    drop_next: int = 0
     truncate: bool = False
     stop_reason: str = "end_turn"
     responder: object = None  # callable(ConverseRequest) -> str
@@ -114,11 +117,16 @@ class FakeBedrock:
             failed = not throttled and self.fail_next > 0
             if failed:
                 self.fail_next -= 1
+            dropped = not throttled and not failed and self.drop_next > 0
+            if dropped:
+                self.drop_next -= 1
         try:
             if self.latency:
                 time.sleep(self.latency)
             if throttled:
                 return 429, {"message": "Too many requests, please wait before trying again."}, "ThrottlingException"
+            if dropped:
+                return 0, {}, None  # the handler closes the connection without answering
             if failed:
                 return 500, {"message": "The server encountered an internal error."}, "InternalServerException"
             return 200, self._reply(request), None
@@ -204,6 +212,10 @@ def _handler_for(fake: FakeBedrock):
                 status, payload, error_type = fake.retrieve(match["kb"], body)
             else:
                 status, payload, error_type = 404, {"message": f"no route {path}"}, "UnknownOperationException"
+            if status == 0:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
