@@ -6,7 +6,7 @@ PYTHON    := $(VENV)/bin/python
 BOOTSTRAP ?= $(shell command -v python3.11 || command -v python3)
 PORT      ?= 8000
 
-.PHONY: setup run test lint format clean
+.PHONY: setup run test bench lint format clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -30,6 +30,10 @@ run: setup
 
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Rewrites docs/benchmarks.md and its chart (a few minutes: the table grows to 100,000 items).
+bench: setup
+	$(PYTHON) manage.py benchmark $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -25,7 +25,7 @@ class CountingProxy:
                     upstream = socket.create_connection(proxy.upstream)
                     pump = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
                     pump.start()
-                    _pipe(self.request, upstream)
+                    proxy.forward(self.request, upstream)
                     pump.join()
                 finally:
                     with proxy._lock:
@@ -35,6 +35,10 @@ class CountingProxy:
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Client to upstream until either side closes (subclasses may interfere: fault_proxy.py)."""
+        _pipe(client, upstream)
 
     @property
     def endpoint_url(self) -> str:

@@ -1,0 +1,91 @@
+"""`python manage.py benchmark`: the design against the naive one it replaces, in one run.
+
+    run(options) -> Results         every section, on throwaway local servers
+    report.markdown(results)        docs/benchmarks.md, with its chart (report.chart)
+
+Sections (each module's docstring says what is compared and how):
+    reads        GSI Query vs Scan-with-filter at growing table sizes (RCU, items evaluated, time)
+    links        linking 1,000 documents: BatchWriteItem vs one UpdateItem each
+    clients      pooled aioboto3 client vs a new session and client per call (time, TCP connections)
+    llm_cache    replayed summary workload with and without the response cache (calls, dollars)
+    routing      chat messages routed by the free tiers, and their precision
+    concurrency  N LLM-bound API requests on one ASGI worker vs one at a time
+
+The naive baselines live here only. Counts (RCU, calls, connections, items) are
+exact for a given server and repeat run to run; times are one machine's and vary.
+"""
+
+import contextlib
+import logging
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from . import clients, concurrency, links, llm_cache, reads, routing
+from .environment import dynamodb_server, isolated
+
+
+@dataclass
+class Options:
+    sizes: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
+    backend: str = "dynalite"
+    link_documents: int = 1_000
+    client_calls: int = 400
+    llm_requests: int = 1_000
+    concurrent_requests: int = 16
+    latency: float = 1.0  # a short Bedrock call; summaries often take several seconds
+    own_database: bool = True  # a throwaway Django database (False: the current one, e.g. the tests')
+
+
+@dataclass
+class Results:
+    options: Options
+    started: datetime
+    machine: str
+    reads: list
+    links: object
+    clients: object
+    llm_cache: object
+    routing: object
+    concurrency: object
+
+
+@contextlib.contextmanager
+def _quiet(*names: str):
+    """Keep per-call log lines (one per Bedrock call) out of the benchmark's output."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def run(options: Options, *, progress=print) -> Results:
+    started = datetime.now(UTC)
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}"
+    with _quiet("llm"), isolated(own_database=options.own_database) as environment:
+        with dynamodb_server(options.backend):
+            read_rows = reads.run(options.sizes, progress=progress)
+        link_result = links.run(options.link_documents, progress=progress)
+        client_result = clients.run(options.client_calls, progress=progress)
+        cache_result = llm_cache.run(environment.bedrock, options.llm_requests, progress=progress)
+        routing_result = routing.run(progress=progress)
+        concurrency_result = concurrency.run(
+            environment.bedrock, options.concurrent_requests, options.latency, progress=progress
+        )
+    return Results(
+        options=options,
+        started=started,
+        machine=machine,
+        reads=read_rows,
+        links=link_result,
+        clients=client_result,
+        llm_cache=cache_result,
+        routing=routing_result,
+        concurrency=concurrency_result,
+    )
