@@ -2,6 +2,8 @@
 validates through schemas, runs one selector or service on the DynamoDB thread
 pool (PynamoDB is sync; docs/architecture.md says why) and returns."""
 
+from typing import Literal
+
 from django.http import HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -10,6 +12,7 @@ from pydantic import Field
 from documents import selectors as document_selectors
 from documents import services as document_services
 from documents.schemas import DocumentIdsIn, LinkedDocumentPageOut, LinkResultOut
+from tra import ratelimit
 from tra.dynamo.executor import run_sync
 from tra.schemas import Error
 
@@ -35,7 +38,8 @@ from .schemas import (
 )
 
 router = Router(tags=["assessments"])
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error, 503: Error}
+# 413/415: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE or not sent as application/json (tra/parsers.py).
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
 
 
 class PageParams(Schema):
@@ -49,7 +53,8 @@ class MineParams(PageParams):
 
 
 class QueueParams(PageParams):
-    state: AssessmentState = AssessmentState.SUBMITTED
+    # Not draft, in_progress or archived: those can hold assessments never submitted (selectors.QUEUE_STATES).
+    state: Literal["submitted", "under_review", "approved", "rejected", "changes_requested"] = "submitted"
 
 
 class _Detail:
@@ -89,7 +94,7 @@ async def assessment_list(request: HttpRequest, params: Query[MineParams]):
 async def review_queue(request: HttpRequest, params: Query[QueueParams]):
     """Reviewers: assessments in a state (default submitted), oldest first."""
     return await run_sync(
-        selectors.review_queue, actor=request.auth, state=params.state.value, limit=params.limit, cursor=params.cursor
+        selectors.review_queue, actor=request.auth, state=params.state, limit=params.limit, cursor=params.cursor
     )
 
 
@@ -251,18 +256,24 @@ async def document_unlink(request: HttpRequest, assessment_id: str, payload: Doc
 
 
 @router.post(
-    "/{assessment_id}/questions/{question_id}/suggestion", response={200: QuestionOut, **ERRORS}, tags=["questions"]
+    "/{assessment_id}/questions/{question_id}/suggestion",
+    response={200: QuestionOut, **ERRORS, 429: Error},
+    tags=["questions"],
 )
 async def suggestion_create(request: HttpRequest, assessment_id: str, question_id: str, refresh: bool = False):
-    """Suggest an answer with citations from the linked documents (cached); stored on the question."""
+    """Suggest an answer with citations from the linked documents (cached); stored on the question.
+    Counts against the caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
+    await ratelimit.charge(request.auth)
     return await services.suggestion_create(
         actor=request.auth, assessment_id=assessment_id, question_id=question_id, refresh=refresh
     )
 
 
-@router.post("/{assessment_id}/suggestions", response={200: QuestionPageOut, **ERRORS}, tags=["questions"])
+@router.post("/{assessment_id}/suggestions", response={200: QuestionPageOut, **ERRORS, 429: Error}, tags=["questions"])
 async def suggestions_for_unanswered(request: HttpRequest, assessment_id: str, refresh: bool = False):
-    """Suggestions for every unanswered question, a few at a time."""
+    """Suggestions for every unanswered question, a few at a time. Counts as one request against the
+    caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
+    await ratelimit.charge(request.auth)
     questions = await services.suggestions_for_unanswered(
         actor=request.auth, assessment_id=assessment_id, refresh=refresh
     )

@@ -1,14 +1,33 @@
 """Request and response schemas of the assessments API."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from .models import MAX_QUESTION_ORDER, AssessmentState, ReviewDecision
 
-MetadataValue = str | int | float | bool | None
+
+def _storable_float(value: float) -> float:
+    # DynamoDB's smallest magnitude is 1e-130: below it a number cannot be stored, so it is stored as 0.
+    return 0.0 if abs(value) < 1e-130 else value
+
+
+# Metadata is stored as a DynamoDB map: numbers must fit DynamoDB's (38 digits, magnitude 1e-130..1e126),
+# and keys and strings are bounded so the item stays far below DynamoDB's 400 KB (a number such as 1e-200
+# or a huge value made the write fail, a 503, before these bounds).
+MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MetadataValue = (
+    Annotated[str, StringConstraints(max_length=1_000)]
+    | Annotated[int, Field(ge=-(10**38) + 1, le=10**38 - 1)]
+    | Annotated[float, Field(ge=-1e125, le=1e125, allow_inf_nan=False), AfterValidator(_storable_float)]
+    | bool
+    | None
+)
+# Whitespace-only text is refused (_not_blank); the pattern says so in the OpenAPI schema. str.strip()
+# also strips the separators U+001C..U+001F, which regex \s (JSON Schema, pydantic) does not match.
+NOT_BLANK = r"[^\s\x1c-\x1f]"
 
 
 def _not_blank(value: str) -> str:
@@ -19,18 +38,18 @@ def _not_blank(value: str) -> str:
 
 
 class AssessmentIn(Schema):
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str = Field(default="", max_length=10_000)
-    metadata: dict[str, MetadataValue] = Field(default_factory=dict, max_length=50)
+    metadata: dict[MetadataKey, MetadataValue] = Field(default_factory=dict, max_length=50)
 
     _title = field_validator("title")(_not_blank)
 
 
 class AssessmentUpdateIn(Schema):
     version: int = Field(ge=1, description="the version you read; a stale one is a 409")
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=10_000)
-    metadata: dict[str, MetadataValue] | None = Field(default=None, max_length=50)
+    metadata: dict[MetadataKey, MetadataValue] | None = Field(default=None, max_length=50)
 
     @field_validator("title")
     @classmethod
@@ -130,7 +149,7 @@ class SuggestionOut(Schema):
 
 
 class QuestionIn(Schema):
-    text: str = Field(min_length=1, max_length=2_000)
+    text: str = Field(min_length=1, max_length=2_000, pattern=NOT_BLANK)
     category: str | None = Field(default=None, max_length=100)
     order: int | None = Field(default=None, ge=0, le=MAX_QUESTION_ORDER, description="default: after the last")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from tra.auth import Actor
 from tra.dynamo.models import TableModel
 from tra.dynamo.pagination import Page, query_page
-from tra.errors import Forbidden, NotFound
+from tra.errors import Forbidden, NotFound, ValidationFailed
 
 from .models import (
     ASSESSMENT,
@@ -27,6 +27,10 @@ from .models import (
 )
 
 RECENT_EVENTS = 20
+# The states a review queue may list: only assessments that have been submitted reach them. A draft, or work
+# in progress or archived without ever being submitted, is its owner's private work (see can_read); the
+# by_status index does not project submitted_at, so those states cannot be filtered and are not queues.
+QUEUE_STATES = ("submitted", "under_review", "approved", "rejected", "changes_requested")
 DETAIL_END = WORD + "#"  # the detail Query stops before the title-search words
 
 
@@ -204,6 +208,8 @@ def review_queue(*, actor: Actor, state: str, limit: int | None, cursor: str | N
     """G3: by_status, `status_key = ASMT#<state>`, oldest first."""
     if not actor.is_reviewer:
         raise Forbidden("the review queue is for reviewers")
+    if state not in QUEUE_STATES:
+        raise ValidationFailed(f"state must be one of {', '.join(QUEUE_STATES)}", extra={"field": "state"})
     return query_page(
         Assessment.by_status.query,
         status_key(state),

@@ -7,15 +7,26 @@ the admin and management commands call them directly.
 
 import csv
 import io
+import logging
 import uuid
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PutError, PynamoDBException
 
 from tra.auth import Actor
 from tra.dynamo.models import utc_now
 from tra.dynamo.writes import ConditionFailed, TransactionConflict, batch_write, transaction
-from tra.errors import Conflict, Forbidden, InvalidState, NotFound, PayloadTooLarge, ValidationFailed
+from tra.errors import (
+    ApplicationError,
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 
 from . import selectors
 from .models import (
@@ -33,6 +44,8 @@ from .models import (
 )
 from .models import Suggestion as SuggestionAttribute
 
+logger = logging.getLogger(__name__)
+DYNAMODB_FAILURES = (ServiceUnavailable, PynamoDBException, BotoCoreError, ClientError)
 State = AssessmentState
 EDITABLE = {State.DRAFT, State.IN_PROGRESS, State.CHANGES_REQUESTED}
 REVIEWABLE = {State.SUBMITTED, State.UNDER_REVIEW}
@@ -103,6 +116,13 @@ def _conflict(assessment_id: str, expected: int) -> Conflict:
     )
 
 
+def _moved_on(error: ApplicationError, expected: int) -> bool:
+    """After a transaction still cancelled by TransactionConflict (tra.dynamo.writes retries it):
+    did another writer win (a 409/404 to report), or is DynamoDB still busy with an item that
+    nobody changed (the 503 stands: a 409 would name the caller's own version as current)?"""
+    return not isinstance(error, Conflict) or error.extra.get("current_version") != expected
+
+
 def _check_version(assessment: Assessment, version: int) -> None:
     if assessment.version != version:
         raise Conflict(
@@ -122,8 +142,11 @@ def _commit(assessment: Assessment, version: int, *others) -> Assessment:
         if 0 in failed.positions:
             raise _conflict(assessment.assessment_id, version) from failed
         raise
-    except TransactionConflict as clash:  # another writer was committing to the same item
-        raise _conflict(assessment.assessment_id, version) from clash
+    except TransactionConflict as clash:  # another writer kept committing to the same item
+        conflict = _conflict(assessment.assessment_id, version)
+        if _moved_on(conflict, version):
+            raise conflict from clash
+        raise
     return assessment
 
 
@@ -197,8 +220,13 @@ def assessment_update(
             write.save(event)
             for action, item in others:
                 write.delete(item) if action == "delete" else write.save(item)
-    except (ConditionFailed, TransactionConflict) as failed:
+    except ConditionFailed as failed:
         raise _conflict(assessment_id, version) from failed
+    except TransactionConflict as clash:
+        conflict = _conflict(assessment_id, version)
+        if _moved_on(conflict, version):
+            raise conflict from clash
+        raise
     return assessment
 
 
@@ -290,8 +318,15 @@ def _editable_for_questions(actor: Actor, assessment_id: str) -> Assessment:
     return assessment
 
 
-def _question(assessment: Assessment, *, order: int, text: str, category: str | None, now) -> Question:
+def _question(
+    assessment: Assessment, *, order: int, text: str, category: str | None, now, automatic: bool = False
+) -> Question:
     if not 0 <= order <= MAX_QUESTION_ORDER:
+        if automatic:  # the client sent no order: the questionnaire's state, not the request, is the problem
+            raise InvalidState(
+                f"no order is left after the last question ({MAX_QUESTION_ORDER}); give new questions an order",
+                extra={"field": "order"},
+            )
         raise ValidationFailed(f"order must be between 0 and {MAX_QUESTION_ORDER}", extra={"field": "order"})
     return Question.build(
         assessment_id=assessment.assessment_id,
@@ -308,9 +343,10 @@ def question_create(
     *, actor: Actor, assessment_id: str, text: str, category: str | None = None, order: int | None = None
 ) -> Question:
     assessment = _editable_for_questions(actor, assessment_id)
+    automatic = order is None
     if order is None:
         order = selectors.last_question_order(assessment) + 1
-    question = _question(assessment, order=order, text=text, category=category, now=utc_now())
+    question = _question(assessment, order=order, text=text, category=category, now=utc_now(), automatic=automatic)
     question.save(condition=Question.pk.does_not_exist())
     return question
 
@@ -335,10 +371,44 @@ def question_import(*, actor: Actor, assessment_id: str, drafts: list[QuestionDr
     for draft in drafts:
         order = draft.order if draft.order is not None else next_order
         next_order = max(next_order, order) + 1
-        questions.append(_question(assessment, order=order, text=draft.text, category=draft.category, now=now))
-    batch_write(puts=questions)
+        questions.append(
+            _question(
+                assessment,
+                order=order,
+                text=draft.text,
+                category=draft.category,
+                now=now,
+                automatic=draft.order is None,
+            )
+        )
+    try:
+        batch_write(puts=questions)
+    except DYNAMODB_FAILURES as error:
+        _undo_import(questions, error)
+        raise
     record_event(assessment, actor=actor, event_type="questions_imported", count=len(questions))
     return questions
+
+
+def _undo_import(questions: list[Question], error: Exception) -> None:
+    """An import is all or nothing: fresh ids mean a resend after a partial write would
+    duplicate what was written, so the written part is deleted before the 503 goes out."""
+    try:
+        batch_write(deletes=questions)  # deleting an item never written is a no-op
+    except DYNAMODB_FAILURES:
+        logger.warning("could not undo a failed question import", exc_info=True)
+        raise ServiceUnavailable(
+            "DynamoDB failed during the import and some questions may have been written; "
+            "list the questions before sending the import again",
+            retry_after=2,
+            extra={"field": "questions", "question_ids": [q.question_id for q in questions]},
+        ) from error
+    if isinstance(error, ServiceUnavailable):
+        raise ServiceUnavailable(
+            "DynamoDB did not accept the import; nothing was imported, send it again",
+            retry_after=error.retry_after,
+            extra={"field": "questions"},
+        ) from error
 
 
 def question_answer(*, actor: Actor, assessment_id: str, question_id: str, answer: str, version: int) -> Question:

@@ -6,6 +6,7 @@ from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from tra import ratelimit
 from tra.dynamo.executor import run_sync
 from tra.errors import PayloadTooLarge
 from tra.schemas import Error
@@ -103,9 +104,11 @@ async def document_assessments(request: HttpRequest, document_id: str, params: Q
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.post("/{document_id}/summary", response={200: SummaryOut, **ERRORS})
+@router.post("/{document_id}/summary", response={200: SummaryOut, **ERRORS, 429: Error})
 async def document_summary(request: HttpRequest, document_id: str, refresh: bool = False):
-    """Summarise the document (cached: the same text is summarised once); `?refresh=true` makes a new one."""
+    """Summarise the document (cached: the same text is summarised once); `?refresh=true` makes a new one.
+    Counts against the caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
+    await ratelimit.charge(request.auth)
     document, summary = await services.document_summarize(actor=request.auth, document_id=document_id, refresh=refresh)
     return {
         "document_id": document.document_id,

@@ -9,6 +9,8 @@ botocore's retries is a 503 with Retry-After, never a 500.
 import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -16,11 +18,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from assessments.api import router as assessments_router
+from chat.api import router as chat_router
 from documents.api import router as documents_router
 from tra import health as health_checks
 from tra.auth import SessionOrToken
 from tra.auth_api import router as auth_router
-from tra.errors import ApplicationError, Forbidden, ServiceUnavailable
+from tra.errors import ApplicationError, Forbidden, PayloadTooLarge, RetryLater
+from tra.parsers import JsonObjectParser
 from tra.schemas import Error
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ api = NinjaAPI(
     description="Technology-risk assessments: assessments, questions, evidence documents, reviews.",
     urls_namespace="api",
     auth=SessionOrToken(),
+    parser=JsonObjectParser(),
 )
 
 
@@ -57,7 +62,7 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, d
 @api.exception_handler(ApplicationError)
 def application_error(request: HttpRequest, error: ApplicationError):
     response = error_response(request, error.status_code, error.code, error.message, error.extra)
-    if isinstance(error, ServiceUnavailable):
+    if isinstance(error, RetryLater):
         response["Retry-After"] = str(error.retry_after)
     return response
 
@@ -85,7 +90,16 @@ def authentication_error(request: HttpRequest, error: AuthenticationError):
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError):
+    if isinstance(error.__cause__, ApplicationError):  # ninja wraps body-parser errors (tra/parsers.py) in a 400
+        return application_error(request, error.__cause__)
     return error_response(request, error.status_code, "http_error", error.message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_big(request: HttpRequest, error: RequestDataTooBig):
+    # Django refuses a non-file body over DATA_UPLOAD_MAX_MEMORY_SIZE when it is first read.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return application_error(request, PayloadTooLarge(f"the request body is over the {limit:,}-byte limit"))
 
 
 @api.exception_handler(PynamoDBException)
@@ -134,3 +148,4 @@ async def llm_stats(request: HttpRequest):
 api.add_router("/auth", auth_router)
 api.add_router("/assessments", assessments_router)
 api.add_router("/documents", documents_router)
+api.add_router("/chat", chat_router)

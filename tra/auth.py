@@ -6,10 +6,12 @@ Roles: every authenticated user is an owner of what they create; a reviewer is
 a staff user with the `tra.review_assessments` permission.
 """
 
+import logging
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.errors import AuthenticationError, HttpError
@@ -19,6 +21,7 @@ from ninja.utils import check_csrf
 from tra.errors import NotFound
 from tra.models import ApiToken, hash_token
 
+logger = logging.getLogger(__name__)
 REVIEW_PERMISSION = "tra.review_assessments"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -48,7 +51,11 @@ def _user_for_token(token: str):
     # Write at most once a minute: a busy script must not turn every call into an UPDATE.
     now = timezone.now()
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        try:
+            ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        except DatabaseError:
+            # Bookkeeping only: a locked or briefly unavailable database must not fail the request.
+            logger.warning("could not record the use of API token %s", record.prefix, exc_info=True)
     return record.user
 
 

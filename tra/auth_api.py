@@ -15,6 +15,8 @@ from tra.errors import Forbidden, Unauthorized
 from tra.schemas import Error
 
 router = Router(tags=["auth"])
+# A JSON body that does not parse (400), is too large (413) or is not sent as application/json (415).
+BODY_ERRORS = {400: Error, 413: Error, 415: Error}
 
 
 class CsrfOut(Schema):
@@ -59,7 +61,7 @@ async def csrf(request: HttpRequest):
     return {"csrf_token": get_token(request)}
 
 
-@router.post("/login", auth=None, response={200: MeOut, 401: Error, 403: Error, 422: Error})
+@router.post("/login", auth=None, response={200: MeOut, **BODY_ERRORS, 401: Error, 403: Error, 422: Error})
 async def login(request: HttpRequest, payload: LoginIn):
     if check_csrf(request) is not None:
         raise Forbidden("CSRF check failed: GET /api/auth/csrf first and send X-CSRFToken")
@@ -81,7 +83,7 @@ async def me(request: HttpRequest):
     return _me(request.auth)
 
 
-@router.post("/tokens", response={201: NewTokenOut, 401: Error, 422: Error})
+@router.post("/tokens", response={201: NewTokenOut, **BODY_ERRORS, 401: Error, 422: Error})
 async def token_create(request: HttpRequest, payload: TokenIn):
     record, token = await sync_to_async(auth.token_create)(user=request.user, name=payload.name)
     return Status(201, NewTokenOut(**TokenOut.from_orm(record).dict(), token=token))

@@ -45,15 +45,26 @@ class InvalidCursor(ApplicationError):
     code = "invalid_cursor"
 
 
-class ServiceUnavailable(ApplicationError):
+class RetryLater(ApplicationError):
+    """An error the client may retry after `retry_after` seconds (the API sends Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: int = 1, extra: dict[str, Any] | None = None):
+        super().__init__(message, extra=extra)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(RetryLater):
     """A dependency (DynamoDB, storage, Bedrock) failed after its retries."""
 
     status_code = 503
     code = "service_unavailable"
 
-    def __init__(self, message: str, *, retry_after: int = 1, extra: dict[str, Any] | None = None):
-        super().__init__(message, extra=extra)
-        self.retry_after = retry_after
+
+class RateLimited(RetryLater):
+    """The caller spent their budget for a costly operation (LLM calls)."""
+
+    status_code = 429
+    code = "rate_limited"
 
 
 class Unauthorized(ApplicationError):

@@ -72,3 +72,22 @@ async def test_a_token_of_another_user_cannot_be_revoked():
     other = await sync_to_async(client_for)(await sync_to_async(make_user)("oscar"))
     created = await owner.post("/auth/tokens", {"name": "mine"})
     assert (await other.delete(f"/auth/tokens/{created.body['id']}")).status == 404
+
+
+async def test_a_failed_last_used_write_does_not_fail_the_request(monkeypatch):
+    """Recording a token's use is bookkeeping: a locked database answers the request anyway."""
+    from asgiref.sync import sync_to_async
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from tests.support.api import client_for
+
+    client = await sync_to_async(lambda: client_for(make_user("lou")))()
+
+    def locked(self, **kwargs):
+        raise OperationalError("database table is locked")
+
+    monkeypatch.setattr(QuerySet, "update", locked)
+    response = await client.get("/auth/me")
+    assert response.status == 200 and response.body["username"] == "lou"
+

@@ -26,6 +26,7 @@ LIST_ATTRIBUTES = [
     "assessment_id",
     "created_at",
     "version",
+    "message_count",
 ]
 
 

@@ -2,7 +2,12 @@
 
 - `transaction()` runs a TransactWriteItems (all or nothing) on the shared
   connection and turns a failed condition into `ConditionFailed`, naming which
-  items' conditions failed, so services can answer 409 or 404 precisely.
+  items' conditions failed, so services can answer 409 or 404 precisely. A
+  transaction DynamoDB cancelled for a `TransactionConflict` (another write on
+  one of its items at that moment) applied nothing, so it is sent again, up to
+  TRANSACTION_ATTEMPTS times with jittered backoff: if the other writer won, the
+  retry's own conditions fail (a real 409); if the clash persists it is a
+  `TransactionConflict` (503 with Retry-After). botocore does not retry these.
 - `batch_write()` sends BatchWriteItem calls of at most 25 requests (DynamoDB's
   limit), retrying UnprocessedItems with exponential backoff and jitter; if
   some remain after the last attempt it raises ServiceUnavailable saying how
@@ -26,6 +31,7 @@ from .models import TableModel, botocore_client, table_connection
 BATCH_WRITE_LIMIT = 25  # BatchWriteItem takes at most 25 put/delete requests
 TRANSACTION_LIMIT = 100  # TransactWriteItems takes at most 100 actions
 BATCH_ATTEMPTS = 8
+TRANSACTION_ATTEMPTS = 3  # sends of a transaction cancelled by TransactionConflict, the first included
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 2.0
 
@@ -46,19 +52,26 @@ class ConditionFailed(Exception):
 def transaction() -> Iterator[TransactWrite]:
     """`with transaction() as write: write.save(a); write.save(b)` commits on exit."""
     writer = TransactWrite(connection=table_connection().connection)
-    try:
-        with writer:
-            yield writer
-    except TransactWriteError as error:
-        reasons = list(error.cancellation_reasons or [])
-        failed = [
-            i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"
-        ]
-        if failed:
-            raise ConditionFailed(failed) from error
-        if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
-            raise TransactionConflict("a concurrent change touched the same items; retry", retry_after=1) from error
-        raise
+    yield writer  # an exception in the block propagates from here: nothing is sent
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            writer._commit()  # what TransactWrite.__exit__ does; it keeps no state between sends
+            return
+        except TransactWriteError as error:
+            reasons = list(error.cancellation_reasons or [])
+            failed = [
+                i for i, reason in enumerate(reasons) if reason is not None and reason.code == "ConditionalCheckFailed"
+            ]
+            if failed:
+                raise ConditionFailed(failed) from error
+            if not any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+                raise
+            if attempt == TRANSACTION_ATTEMPTS - 1:
+                raise TransactionConflict(
+                    f"a concurrent change kept touching the same items ({TRANSACTION_ATTEMPTS} attempts); retry",
+                    retry_after=1,
+                ) from error
+        time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
 
 
 def batch_write(*, puts: Sequence[TableModel] = (), deletes: Sequence[TableModel] = ()) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .environment import env_bool, env_float, env_int, env_list, env_str
+from .environment import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = BASE_DIR / ".local"  # dev data: SQLite, media, the local DynamoDB recording
@@ -212,6 +212,10 @@ LLM_MAX_OUTPUT_TOKENS = env_int("LLM_MAX_OUTPUT_TOKENS", 1024)
 LLM_PROMPT_VERSION = env_str("LLM_PROMPT_VERSION", "1")
 # Documents longer than this are summarised map-reduce: each chunk, then the summaries.
 LLM_SUMMARY_CHUNK_CHARS = env_int("LLM_SUMMARY_CHUNK_CHARS", 20_000)
+# Cost protection: requests per user that may spend LLM money (summaries, suggestions, chat messages
+# for the LLM tier), counted in the `default` cache across every worker (tra/ratelimit.py).
+# N/second, N/minute or N/hour; 0 or empty: no limit.
+LLM_RATE_LIMIT = env_rate("LLM_RATE_LIMIT", "60/minute")
 # USD per 1,000 input / output tokens (Bedrock on-demand list prices), for cost
 # estimates; a model missing here is counted at "default".
 LLM_PRICES = {

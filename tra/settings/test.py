@@ -10,3 +10,5 @@ TRA_TABLE_NAME = "tra-test"
 AWS_CONNECT_TIMEOUT_SECONDS = 1.0
 AWS_READ_TIMEOUT_SECONDS = 5.0
 AWS_MAX_ATTEMPTS = 2
+# High enough never to limit the other tests; tests/security/test_rate_limits.py lowers it.
+LLM_RATE_LIMIT = "100000/hour"
