@@ -3,7 +3,8 @@
 Every endpoint but health and sign-in needs a session or an API token
 (tra/auth.py). Errors are mapped once, here, to one shape:
 {"error": {"code", "message", "details"}}. A DynamoDB failure that survived
-botocore's retries is a 503 with Retry-After, never a 500.
+botocore's retries is a 503 with Retry-After, never a 500; so is Django's own
+database (users, tokens) when it is unreachable or its pool is exhausted.
 """
 
 import logging
@@ -11,6 +12,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -120,6 +122,13 @@ def aws_transport_error(request: HttpRequest, error: BotoCoreError):
 def aws_client_error(request: HttpRequest, error: ClientError):
     logger.warning("AWS error: %s", error, exc_info=error)
     return _unavailable(request, "AWS")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_error(request: HttpRequest, error: OperationalError | InterfaceError):
+    logger.warning("database unavailable: %s", error, exc_info=error)
+    return _unavailable(request, "the user database")
 
 
 def _unavailable(request: HttpRequest, what: str):

@@ -14,6 +14,9 @@ import time
 import aiohttp
 import pytest
 import uvicorn
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
 
 from tests.reliability.conftest import REPORT
 from tra.dynamo.local_server import free_port
@@ -288,3 +291,25 @@ async def test_concurrent_submit_and_review_refuse_illegal_transitions(http):
     _, reviews = await reviewer.call("GET", f"{path}/reviews?limit=100")
     assert len(reviews["items"]) == 1  # one decision, one review
 
+
+def database_sessions() -> int:
+    """Sessions other than this one connected to the test database (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+async def test_concurrent_requests_share_a_bounded_pool_of_database_connections(http):
+    """Under ASGI each request runs its sync code in a thread of its own; connections kept per
+    thread would pile up until PostgreSQL refuses clients (a 500 on every request after that).
+    The psycopg pool bounds them: 200 concurrent requests, at most the pool's size open."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...), as in CI")
+    owner, other = http["owner"], http["other"]
+    await create(owner)
+    results = await concurrently(*(client.call("GET", "/assessments") for client in [owner, other] * 100))
+    assert {status for status, _ in results} == {200}
+    pool_size = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+    assert await sync_to_async(database_sessions)() <= pool_size

@@ -91,3 +91,22 @@ async def test_a_failed_last_used_write_does_not_fail_the_request(monkeypatch):
     response = await client.get("/auth/me")
     assert response.status == 200 and response.body["username"] == "lou"
 
+
+async def test_an_unreachable_user_database_is_a_503_with_retry_after(monkeypatch):
+    """No connection to Django's database (down, or its pool exhausted) → 503 + Retry-After, not a 500."""
+    from asgiref.sync import sync_to_async
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from tests.support.api import client_for
+
+    client = await sync_to_async(lambda: client_for(make_user("una")))()
+
+    def unreachable(self):
+        raise OperationalError("couldn't get a connection after 10.00 sec")
+
+    monkeypatch.setattr(QuerySet, "first", unreachable)
+    response = await client.get("/assessments")
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.body["error"]["message"] == "the user database is unavailable; retry shortly"

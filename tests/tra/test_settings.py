@@ -46,8 +46,13 @@ def test_production_services_are_switched_on_by_environment_variables(monkeypatc
         AWS_STORAGE_BUCKET_NAME="tra-evidence",
         LLM_PROVIDER="bedrock",
         AWS_MAX_POOL_CONNECTIONS="200",
+        DATABASE_POOL_MAX_SIZE="20",
     )
-    assert loaded["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
+    database = loaded["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    # A pool, not per-thread persistent connections (which pile up under ASGI).
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 20, "timeout": 10.0}
     assert (
         loaded["CACHES"]["default"]["BACKEND"]
         == loaded["CACHES"]["llm"]["BACKEND"]

@@ -80,13 +80,23 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 
 # --- Django's own database (users, sessions, admin log) ----------------------
 # SQLite by default; PostgreSQL in production (DATABASE_URL=postgres://...).
+# No persistent connections: under ASGI each request runs its sync code in a thread of
+# its own, and Django keeps a persistent connection per thread, so they would pile up
+# (one per request, until PostgreSQL refuses clients). PostgreSQL gets a process-wide
+# psycopg pool instead: at most DATABASE_POOL_MAX_SIZE connections per worker process,
+# a request waits up to DATABASE_POOL_TIMEOUT seconds for one, then gets a 503.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{LOCAL_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+        "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+    }
 
 # --- Cache --------------------------------------------------------------------
 # django-redis when REDIS_URL is set: its add() is SET NX PX, which the LLM
