@@ -43,11 +43,19 @@ def clear_local_caches() -> None:
 
 @pytest.fixture(autouse=True)
 def isolated(settings, tmp_path):
-    """Fresh counters: user ids restart with each test database, and so would their windows' counts."""
+    """Fresh counters: user ids restart with each test database, so on a Redis that outlives test runs
+    the counts go under a key prefix of this test's own (and are deleted after it)."""
     settings.MEDIA_ROOT = tmp_path
     settings.LLM_RATE_LIMIT = "3/hour"
+    default = settings.CACHES["default"]
+    on_redis = "KEY_PREFIX" in default and default["BACKEND"].startswith("django_redis")
+    if on_redis:
+        prefix = f"{default['KEY_PREFIX']}-ratelimit-test-{uuid.uuid4().hex[:12]}"
+        settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
     clear_local_caches()
     yield
+    if on_redis:
+        caches["default"].delete_pattern("*")
     clear_local_caches()
 
 
@@ -83,7 +91,7 @@ def assert_rate_limited(response, *, limit: int = 3, window: int = HOUR) -> None
     assert response.error["code"] == "rate_limited"
     assert f"at most {limit} per hour" in response.error["message"]
     retry_after = int(response.headers["Retry-After"])
-    assert 1 <= retry_after <= window
+    assert 1 <= retry_after <= 2 * window  # past this window's end: its count still weighs on the next one
     assert response.error["details"] == {
         "scope": "llm",
         "limit": limit,
@@ -301,7 +309,7 @@ def test_two_cache_clients_share_one_count(shared_redis):
     for cache in (first, second):
         with pytest.raises(RateLimited) as refused:
             charge_with(cache)
-        assert 1 <= refused.value.retry_after <= HOUR
+        assert 1 <= refused.value.retry_after <= 2 * HOUR
 
 
 @pytest.mark.redis
@@ -318,7 +326,74 @@ def test_racing_processes_get_exactly_the_budget(shared_redis):
     refusals = [retry for result in results for retry in result["refusals"]]
     assert counts == list(range(1, 16))
     assert len(refusals) == 25
-    assert all(1 <= retry <= HOUR for retry in refusals)
+    assert all(1 <= retry <= 2 * HOUR for retry in refusals)
     with pytest.raises(RateLimited):  # and this process sees the spent budget too
         ratelimit.charge_sync("u-7", rate="15/hour")
     print(f"\nrate limit across 4 processes: {len(counts)} allowed, {len(refusals)} refused of 40 attempts")
+
+
+# --- The sliding window ------------------------------------------------------------------------------------
+
+MINUTE_START = 1_800_000_000  # a window boundary of every unit (divisible by 3,600)
+
+
+class Clock:
+    """The rate limiter's clock, moved by the test; the cache's own expiry keeps real time."""
+
+    def __init__(self, monkeypatch):
+        self.now = float(MINUTE_START)
+        monkeypatch.setattr(ratelimit, "_now", lambda: self.now)
+
+    def at(self, seconds: float) -> "Clock":
+        self.now = MINUTE_START + seconds
+        return self
+
+
+def spend(user_id: str, rate: str, attempts: int) -> tuple[int, list[int]]:
+    """How many of `attempts` were allowed, and the Retry-After of each refused one."""
+    allowed, refusals = 0, []
+    for _ in range(attempts):
+        try:
+            ratelimit.charge_sync(user_id, rate=rate)
+            allowed += 1
+        except RateLimited as error:
+            refusals.append(error.retry_after)
+    return allowed, refusals
+
+
+def test_a_burst_across_a_window_boundary_cannot_reach_twice_the_limit(monkeypatch):
+    """10/minute: 10 at the end of one minute leave none at the start of the next (a fixed window would
+    allow 10 more there), and 5 when half of the previous minute has slid out."""
+    clock, user = Clock(monkeypatch), f"burst-{uuid.uuid4().hex}"
+    clock.at(59)
+    assert spend(user, "10/minute", 11) == (10, [7])  # at 66: 10 x 54/60 = 9 leaves room for one
+    clock.at(60)
+    allowed, [retry_after] = spend(user, "10/minute", 1)
+    assert allowed == 0 and retry_after == 6  # 10 x 54/60 = 9: room for one at 60 + 6
+    assert spend(user, "10/minute", 1)[0] == 0 and clock.at(65) and spend(user, "10/minute", 1)[0] == 0
+    assert clock.at(66) and spend(user, "10/minute", 1) == (1, [])
+    clock.at(90)
+    assert spend(user, "10/minute", 10)[0] == 4  # 10 x 30/60 = 5, less the one at 66
+    # Over the 31 seconds from 59 to 90: 15 allowed where a fixed window allows 20.
+
+
+def test_refused_requests_spend_nothing(monkeypatch):
+    """Hammering while refused is taken back: the next window sees only the allowed requests."""
+    clock, user = Clock(monkeypatch), f"hammer-{uuid.uuid4().hex}"
+    clock.at(10)
+    assert spend(user, "2/minute", 50)[0] == 2
+    clock.at(90)  # previous 2 (not 50) x 30/60 = 1: room for one
+    assert spend(user, "2/minute", 3)[0] == 1
+
+
+def test_retry_after_is_when_the_next_request_is_allowed(monkeypatch):
+    """3/minute spent 40 s into a minute: refused until 80 (3 x 40/60 = 2 in the next), allowed at 80."""
+    clock, user = Clock(monkeypatch), f"retry-{uuid.uuid4().hex}"
+    clock.at(40)
+    assert spend(user, "3/minute", 4) == (3, [40])
+    clock.at(79)
+    allowed, [retry_after] = spend(user, "3/minute", 1)
+    assert allowed == 0 and retry_after == 1
+    assert clock.at(80) and spend(user, "3/minute", 2) == (1, [20])  # 2 + 1, then 2 + 2: room again at 100
+    assert clock.at(99) and spend(user, "3/minute", 1)[0] == 0
+    assert clock.at(100) and spend(user, "3/minute", 1) == (1, [])  # 3 x 20/60 = 1, + 2 in this minute
