@@ -1,16 +1,13 @@
 """Two worker processes sharing a real Redis: one Bedrock call between them, hits shared."""
 
-import json
 import os
-import subprocess
-import sys
 import uuid
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import caches
 
 from llm import services
+from tests.support.workers import release_together
 
 pytestmark = pytest.mark.redis
 
@@ -25,31 +22,7 @@ def run_workers(count: int, *, prefix: str, text: str, fake_bedrock, redis_url: 
         "BEDROCK_ENDPOINT_URL": fake_bedrock.endpoint_url,
         "BEDROCK_KB_ID": "",
     }
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.llm.flight_worker", prefix, text],
-            cwd=django_settings.BASE_DIR,
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=60) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    assert [worker.returncode for worker in workers] == [0] * count, [stderr for _, stderr in outputs]
-    return [json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in outputs]
+    return release_together([["tests.llm.flight_worker", prefix, text]] * count, environment)
 
 
 @pytest.fixture

@@ -6,15 +6,11 @@ and the count lives in the `default` cache, so on Redis every process shares it 
 four racing ones, below). Windows are an hour long and only counts are asserted, never times.
 """
 
-import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat import routing
 from tests.conftest import skip_or_fail
+from tests.support.workers import release_together
 from tra import ratelimit
 from tra.errors import RateLimited
 from tra.settings.environment import env_rate, parse_rate
@@ -233,31 +230,8 @@ def shared_redis(settings):
 def run_workers(prefix: str, *, user_id: str, rate: str, attempts: list[int]) -> list[dict]:
     """One process per entry of `attempts`, released together; each one's counts and refusals."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tra.settings.test"}
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.security.ratelimit_worker", REDIS_URL, prefix, user_id, rate, str(n)],
-            cwd=django_settings.BASE_DIR,
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in attempts
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", worker.stderr.read()
-        for worker in workers:
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outputs = [worker.communicate(timeout=60) for worker in workers]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    assert [worker.returncode for worker in workers] == [0] * len(workers), [err for _, err in outputs]
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    module = "tests.security.ratelimit_worker"
+    return release_together([[module, REDIS_URL, prefix, user_id, rate, str(n)] for n in attempts], environment)
 
 
 def within_one_window(run, window: int = HOUR):
