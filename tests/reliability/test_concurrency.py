@@ -1,8 +1,9 @@
 """Concurrent clients against the real ASGI app served by uvicorn on 127.0.0.1.
 
 The server (tra.asgi.application, lifespan on) runs in a thread with its own event
-loop, in this process: it shares the settings and the test database (SQLite's
-in-memory test database is shared-cache, and `transactional_db` commits, so the
+loop, in this process: it shares the settings and the test database (PostgreSQL
+in CI, through the same connection pool as production; locally SQLite, whose
+in-memory test database is shared-cache; `transactional_db` commits, so the
 server sees the users and API tokens). Clients are aiohttp sessions sending real
 HTTP over TCP. Everything asserted is a count or a state, never a time.
 """
