@@ -126,14 +126,7 @@ async def test_linking_1000_documents_takes_40_batch_writes(users, assessment):
 
 
 async def count_links(client, assessment_id: str) -> int:
-    total, cursor = 0, None
-    while True:
-        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get(f"/assessments/{assessment_id}/documents", **params)).body
-        total += len(page["items"])
-        cursor = page["next_cursor"]
-        if not cursor:
-            return total
+    return len(await client.all_items(f"/assessments/{assessment_id}/documents"))
 
 
 async def test_unprocessed_items_are_retried_and_no_link_is_lost(users, assessment, monkeypatch):

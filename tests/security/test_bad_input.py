@@ -16,8 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 
 from tests.documents import samples
-from tra.dynamo.metering import batch_job
-from tra.dynamo.models import botocore_client
+from tests.support.table import table_items
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 
@@ -38,22 +37,8 @@ def stored_files(media) -> list:
 
 
 def _document_items() -> list[dict]:
-    """Every document, passage and fingerprint item in the table: a Scan, allowed as a test inspection."""
-    client = botocore_client()
-    items, start = [], {}
-    with batch_job("test inspection: what a refused upload left"):
-        while True:
-            page = client.scan(TableName=pytest_table_name(), ConsistentRead=True, **start)
-            items += [item for item in page["Items"] if item["pk"]["S"].startswith(("DOC#", "DOCHASH#"))]
-            if "LastEvaluatedKey" not in page:
-                return items
-            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
-
-
-def pytest_table_name() -> str:
-    from django.conf import settings
-
-    return settings.TRA_TABLE_NAME
+    """Every document, passage and fingerprint item in the table."""
+    return table_items("DOC#", "DOCHASH#")
 
 
 async def upload(client, content: bytes, name: str, content_type: str):

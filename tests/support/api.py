@@ -52,6 +52,18 @@ class ApiClient:
     async def delete(self, path: str, payload=None) -> Response:
         return await self.request("delete", path, payload)
 
+    async def all_items(self, path: str, page_size: int = 100) -> list:
+        """Every item of a cursor-paged list, page by page (each page must be a 200)."""
+        items, cursor = [], None
+        while True:
+            params = {"limit": page_size} | ({"cursor": cursor} if cursor else {})
+            response = await self.get(path, **params)
+            assert response.status == 200, response.body
+            items += response.body["items"]
+            cursor = response.body["next_cursor"]
+            if not cursor:
+                return items
+
 
 def make_user(username: str, *, reviewer: bool = False, staff: bool = False):
     user = get_user_model().objects.create_user(username=username, password=f"{username}-password-123")
