@@ -25,7 +25,7 @@ from assessments.models import (
     title_words,
 )
 from documents.models import Document, DocumentChunk, DocumentFingerprint, DocumentStatus
-from tra.dynamo.models import utc_now
+from tra.dynamo.clock import utc_now
 from tra.dynamo.writes import batch_write
 
 PASSWORD = "demo-password-1"

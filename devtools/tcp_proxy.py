@@ -37,7 +37,7 @@ class CountingProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def forward(self, client: socket.socket, upstream: socket.socket) -> None:
-        """Client to upstream until either side closes (subclasses may interfere: fault_proxy.py)."""
+        """Client to upstream until either side closes (subclasses may interfere: tests/support/fault_proxy.py)."""
         _pipe(client, upstream)
 
     @property

@@ -15,11 +15,11 @@ from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
 
+from devtools.local_dynamo.server import LocalDynamoServer
 from tra.aws import clients
 from tra.dynamo import migrate
-from tra.dynamo.local_server import LocalDynamoServer
+from tra.dynamo.connection import botocore_client, reset_connection
 from tra.dynamo.metering import meter
-from tra.dynamo.models import botocore_client, reset_connection
 from tra.dynamo.schema import table_definition
 
 pytest_plugins = ["tests.support.scan_guard", "pytester"]

@@ -17,7 +17,7 @@ from aiobotocore.config import AioConfig
 from django.conf import settings
 from django.test.utils import override_settings
 
-from tests.support.tcp_proxy import CountingProxy
+from devtools.tcp_proxy import CountingProxy
 from tra.aws import clients
 from tra.dynamo.config import client_config_kwargs, credentials_for
 

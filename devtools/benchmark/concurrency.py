@@ -22,9 +22,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 from django.test.utils import override_settings
 
-from tra import demo
-from tra.auth import token_create
+from devtools import demo
 from tra.aws import clients
+from tra.http.auth import token_create
 
 
 @dataclass

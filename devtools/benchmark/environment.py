@@ -3,7 +3,7 @@
 `isolated()` gives a fresh local DynamoDB server (moto, the project's default:
 it implements the whole API the application uses, transactions included) with
 the table migrated from the models, a fake Bedrock server on 127.0.0.1
-(tests/support/fake_bedrock.py, the same one the tests use), and a throwaway
+(devtools/fake_bedrock.py, the same one the tests use), and a throwaway
 Django database for the users and API tokens the API sections need. Settings
 are overridden for the duration and every pooled client is re-pointed.
 
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from django.test.utils import override_settings, setup_databases, teardown_databases
 
-from tests.support.fake_bedrock import FakeBedrock
+from devtools.fake_bedrock import FakeBedrock
+from devtools.local_dynamo.server import LocalDynamoServer
 from tra.aws import clients
 from tra.dynamo import migrate
-from tra.dynamo.local_server import LocalDynamoServer
+from tra.dynamo.connection import botocore_client, reset_connection
 from tra.dynamo.metering import meter
-from tra.dynamo.models import botocore_client, reset_connection
 from tra.dynamo.schema import table_definition
 
 

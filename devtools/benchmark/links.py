@@ -1,7 +1,7 @@
 """Section 2: linking 1,000 documents to an assessment, batched against one write each.
 
 The design is the service the API and `link_documents` use
-(documents.services.document_link_many): a BatchGetItem of the documents to
+(assessments.services.document_link_many): a BatchGetItem of the documents to
 check ownership (100 keys a call), then BatchWriteItem of the adjacency items
 (25 a call) and one audit event. The naive baseline writes each link with its
 own UpdateItem and checks nothing - it is generous to the baseline.
@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 from assessments import services as assessment_services
 from assessments.models import DocumentLink
-from documents import services as document_services
 from documents.models import Document, DocumentStatus
-from tra.auth import Actor
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
 from tra.dynamo.writes import batch_write
+from tra.http.auth import Actor
 
 
 @dataclass
@@ -77,7 +76,7 @@ def run(documents: int = 1_000, *, progress=print) -> LinkResult:
 
     meter.reset()
     started = time.perf_counter()
-    linked = document_services.document_link_many(
+    linked = assessment_services.document_link_many(
         actor=actor, assessment_id=batched_target.assessment_id, document_ids=ids
     )
     batched = _figures(started, linked)

@@ -15,8 +15,8 @@ import random
 import uuid
 from dataclasses import dataclass
 
+from devtools import demo
 from llm import services as llm
-from tra import demo
 from tra.aws import clients
 
 

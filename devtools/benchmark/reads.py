@@ -6,7 +6,7 @@ ASMT#submitted`, a page of 25) and a title search one Query of
 selectors. The naive baseline, here only: Scan the whole table with a filter
 (there is no other way to find "every submitted assessment" or "titles with
 'review'" without an index), then sort and cut the page. Both run on the same
-table, grown through realistic demo data (tra/demo.py) to each size in turn.
+table, grown through realistic demo data (devtools/demo.py) to each size in turn.
 """
 
 import functools
@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 
 from assessments import selectors
-from tra import demo
-from tra.auth import Actor
+from devtools import demo
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.metering import batch_job, meter
-from tra.dynamo.models import botocore_client
+from tra.http.auth import Actor
 
 PAGE = 25
 STATE = "submitted"

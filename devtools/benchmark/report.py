@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tra.dashboard import bar_chart
+from tra.observability.dashboard import bar_chart
 
 CHART = "benchmarks-reads.svg"
 

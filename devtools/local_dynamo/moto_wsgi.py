@@ -1,4 +1,4 @@
-"""moto's DynamoDB as a WSGI application, for gunicorn (see local_server.py).
+"""moto's DynamoDB as a WSGI application, for gunicorn (see server.py).
 
 moto's own server (werkzeug's development server) answers every request with
 `Connection: close`, so a pooled client would look no better there than a client

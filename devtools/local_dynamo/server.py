@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import botocore.session
 from botocore.config import Config
 
-from .config import LOCAL_CREDENTIALS
+from tra.dynamo.config import LOCAL_CREDENTIALS
 
 BACKENDS = ("moto", "dynalite")
 RECORDING_FILE = "moto-recording.jsonl"
@@ -89,9 +89,9 @@ class LocalDynamoServer:
         if self.backend == "moto":
             if self.data_dir:
                 env["MOTO_RECORDER_FILEPATH"] = str(self.data_dir / RECORDING_FILE)
-            # gunicorn's threaded worker keeps connections alive (moto_server.py says why).
+            # gunicorn's threaded worker keeps connections alive (moto_wsgi.py says why).
             return [
-                sys.executable, "-m", "gunicorn", "tra.dynamo.moto_server:application",
+                sys.executable, "-m", "gunicorn", "devtools.local_dynamo.moto_wsgi:application",
                 "--bind", f"{self.host}:{self.port}", "--workers", "1", "--worker-class", "gthread",
                 "--threads", "32", "--keep-alive", "75", "--timeout", "0", "--log-level", "warning",
             ], env  # fmt: skip

@@ -5,10 +5,10 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from devtools import benchmark
+from devtools.benchmark import report
+from devtools.local_dynamo.server import dynalite_script
 from tests.conftest import skip_or_fail
-from tra import benchmark
-from tra.benchmark import report
-from tra.dynamo.local_server import dynalite_script
 
 
 @pytest.mark.dynalite

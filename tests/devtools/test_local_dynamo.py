@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 
 from assessments.models import Assessment, status_key
+from devtools.local_dynamo.server import RECORDING_FILE, LocalDynamoServer, dynalite_script
 from tests.conftest import point_dynamodb_at, recreate_table, skip_or_fail
 from tests.support import factories
-from tra.dynamo.local_server import RECORDING_FILE, LocalDynamoServer, dynalite_script
 from tra.dynamo.metering import meter
 
 

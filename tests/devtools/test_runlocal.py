@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tra.dynamo.local_server import free_port
+from devtools.local_dynamo.server import free_port
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -19,9 +19,9 @@ from botocore.retries import standard
 from django.core.cache import caches
 from django_redis.cache import RedisCache
 
+from devtools.fake_bedrock import FakeBedrock
 from llm.retrieval import Candidate
 from tests.conftest import skip_or_fail
-from tests.support.fake_bedrock import FakeBedrock
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,11 @@ import asyncio
 
 import pytest
 
+from devtools.local_dynamo.server import free_port
 from llm import bedrock, metrics
 from llm.bedrock import InferenceParameters
 from llm.prompts import user_message
 from tests.support.loop_guard import blocking_calls_on_event_loop
-from tra.dynamo.local_server import free_port
 from tra.errors import ServiceUnavailable
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"

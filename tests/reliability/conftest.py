@@ -17,7 +17,7 @@ from botocore.retries import standard
 from django.core.cache import caches
 
 from tests.support.dynamo_faults import INJECTED, DynamoFaults
-from tra.dynamo.models import botocore_client
+from tra.dynamo.connection import botocore_client
 
 MAX_ATTEMPTS = 4  # AWS_MAX_ATTEMPTS's production default
 REPORT: Counter = Counter()  # figures for the summary line (concurrent operations run)

@@ -10,9 +10,9 @@ request calls Bedrock again and succeeds), and recovery in the same process.
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from devtools.fake_bedrock import FakeBedrock
 from tests.reliability.conftest import MAX_ATTEMPTS
 from tests.support.dynamo_faults import INJECTED
-from tests.support.fake_bedrock import FakeBedrock
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 

@@ -19,8 +19,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
+from devtools.local_dynamo.server import free_port
 from tests.reliability.conftest import REPORT
-from tra.dynamo.local_server import free_port
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table")]
 

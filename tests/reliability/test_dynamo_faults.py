@@ -11,12 +11,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from devtools.local_dynamo.server import free_port
 from tests.reliability.conftest import MAX_ATTEMPTS
 from tests.support.dynamo_faults import INJECTED, DynamoFaults
 from tests.support.fault_proxy import FaultProxy
 from tests.support.table import table_items
-from tra.dynamo.local_server import free_port
-from tra.dynamo.models import botocore_client
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.writes import TRANSACTION_ATTEMPTS
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]

@@ -15,8 +15,8 @@ server while a request is stalled or dropped, so a write sent then is never appl
 import contextlib
 import socket
 
+from devtools.tcp_proxy import CountingProxy
 from tests.support.dynamo_faults import INJECTED
-from tests.support.tcp_proxy import CountingProxy
 
 _METHODS = (b"GET ", b"POST ", b"PUT ", b"PATCH ", b"DELETE ", b"HEAD ")
 

@@ -3,6 +3,8 @@
 from .base import *  # noqa: F403
 
 DEBUG = False
+# The tests run the development tools' commands (runlocal, seed_demo, benchmark).
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DYNAMODB_SCAN_GUARD = "raise"
 TRA_TABLE_NAME = "tra-test"

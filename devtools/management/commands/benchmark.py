@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tra import benchmark
-from tra.benchmark import report
+from devtools import benchmark
+from devtools.benchmark import report
 
 
 class Command(BaseCommand):

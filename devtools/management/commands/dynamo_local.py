@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tra.dynamo.local_server import BACKENDS, LocalDynamoServer
+from devtools.local_dynamo.server import BACKENDS, LocalDynamoServer
 
 
 class Command(BaseCommand):

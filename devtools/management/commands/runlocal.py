@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tra.dynamo.local_server import BACKENDS, LocalDynamoServer
-from tra.dynamo.models import reset_connection
+from devtools.local_dynamo.server import BACKENDS, LocalDynamoServer
+from tra.dynamo.connection import reset_connection
 
 
 def _interrupt(signum, frame):

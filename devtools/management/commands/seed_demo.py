@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from tra import demo
+from devtools import demo
 
 
 class Command(BaseCommand):
