@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from tra.dynamo import migrate
-from tra.dynamo.models import botocore_client
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.schema import cloudformation_template, table_definition
 
 PROJECT = Path(__file__).resolve().parents[2]

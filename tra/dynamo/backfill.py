@@ -1,4 +1,4 @@
-"""Recompute derived attributes (index keys, title words) on existing items.
+"""Recompute derived attributes (index keys) and companion items on existing items.
 
 After a model gains an index key (a new GSI), items written before it lack the
 key and are invisible to the index. The backfill reads the table with a parallel
@@ -12,6 +12,10 @@ those attributes, and only if the item has not changed since it was read:
 - updates go 25 to a TransactWriteItems call; if a condition fails the batch is
   retried item by item and the changed item is skipped;
 - items whose derived attributes are already right are not written at all;
+- companion items a model declares (`TableModel.companion_items`, e.g. an
+  assessment's title words) that are missing are looked up by key
+  (BatchGetItem) and written (BatchWriteItem): they are new items, so a put
+  cannot overwrite an edit;
 - progress is checkpointed per segment (LastEvaluatedKey) in a JSON file, so an
   interrupted run resumes where it stopped;
 - an optional read-capacity budget (RCU per second) paces the Scan.
@@ -20,14 +24,18 @@ those attributes, and only if the item has not changed since it was read:
 import json
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .connection import botocore_client, table_connection
 from .metering import batch_job
-from .models import TableModel, botocore_client, registered_models, table_connection
+from .models import TableModel
+from .registry import registered_models
+from .writes import batch_write
 
 TRANSACTION_SIZE = 25
 
@@ -38,7 +46,7 @@ class BackfillStats:
     updated: int = 0
     unchanged: int = 0
     skipped_concurrent_edit: int = 0
-    words_added: int = 0
+    companions_added: int = 0
     pages: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -170,18 +178,20 @@ def _write(actions: list[dict], stats: BackfillStats, dry_run: bool) -> None:
             stats.add(skipped_concurrent_edit=1)
 
 
-def _missing_title_words(instance: TableModel) -> list[TableModel]:
-    from assessments.models import Assessment, TitleWord, title_words
-    from assessments.selectors import title_word_items
-
-    if not isinstance(instance, Assessment):
-        return []
-    present = {word.word for word in title_word_items(instance)}
-    return [
-        TitleWord.build(assessment_id=instance.assessment_id, word=word, owner_id=instance.owner_id)
-        for word in title_words(instance.title)
-        if word not in present
-    ]
+def _missing_companions(instances: list[TableModel]) -> list[TableModel]:
+    """The companion items of `instances` that are not in the table, found by BatchGetItem of their keys."""
+    wanted: dict[tuple[str, str], TableModel] = {}
+    for instance in instances:
+        for companion in instance.companion_items():
+            wanted.setdefault((companion.pk, companion.sk), companion)
+    keys_by_model: dict[type[TableModel], list[tuple[str, str]]] = defaultdict(list)
+    for key, companion in wanted.items():
+        keys_by_model[type(companion)].append(key)
+    present = set()
+    for model, model_keys in keys_by_model.items():
+        # PynamoDB sends 100 keys a call (DynamoDB's limit) and retries unprocessed keys.
+        present.update((item.pk, item.sk) for item in model.batch_get(model_keys))
+    return [companion for key, companion in wanted.items() if key not in present]
 
 
 def _segment(
@@ -196,8 +206,6 @@ def _segment(
     page_size: int,
     on_page: Callable[[int], None] | None,
 ) -> None:
-    from .writes import batch_write
-
     last_key, done = checkpoint.position(segment)
     if done:
         return
@@ -212,7 +220,7 @@ def _segment(
         consumed = response.get("ConsumedCapacity", {})
         budget.spend(float(consumed.get("CapacityUnits", 0) or 0))
         items = response.get("Items", [])
-        actions, words = [], []
+        actions, instances = [], []
         unchanged = 0
         for raw in items:
             planned = _plan(raw)
@@ -220,14 +228,15 @@ def _segment(
                 unchanged += 1
             else:
                 actions.append(_update_action(*planned))
-            if raw.get("entity_type", {}).get("S") == "assessment":
-                model = _model_for(raw)
-                words += _missing_title_words(model.from_raw_data(raw))
+            model = _model_for(raw)
+            if model is not None:
+                instances.append(model.from_raw_data(raw))
         for start in range(0, len(actions), TRANSACTION_SIZE):
             _write(actions[start : start + TRANSACTION_SIZE], stats, dry_run)
-        if words and not dry_run:
-            batch_write(puts=words)
-        stats.add(scanned=len(items), unchanged=unchanged, words_added=len(words), pages=1)
+        companions = _missing_companions(instances)
+        if companions and not dry_run:
+            batch_write(puts=companions)
+        stats.add(scanned=len(items), unchanged=unchanged, companions_added=len(companions), pages=1)
         last_key = response.get("LastEvaluatedKey")
         if not dry_run:
             checkpoint.save(segment, last_key)

@@ -15,6 +15,11 @@ def join(*parts: str) -> str:
     return SEPARATOR.join(parts)
 
 
+def prefix(*parts: str) -> str:
+    """What every key that starts with these parts begins with (`ASMT#approved#`), for begins_with."""
+    return join(*parts) + SEPARATOR
+
+
 def split(key: str, prefix: str, count: int) -> list[str]:
     """Return the `count` parts after `prefix` in `key`, or raise ValueError."""
     parts = key.split(SEPARATOR)

@@ -11,7 +11,7 @@ import functools
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .models import registered_models
+from .registry import registered_models
 
 
 def _index_definition(schema: dict) -> dict:

@@ -26,7 +26,8 @@ from pynamodb.transactions import TransactWrite
 
 from tra.errors import ServiceUnavailable
 
-from .models import TableModel, botocore_client, table_connection
+from .connection import botocore_client, table_connection
+from .models import TableModel
 
 BATCH_WRITE_LIMIT = 25  # BatchWriteItem takes at most 25 put/delete requests
 TRANSACTION_LIMIT = 100  # TransactWriteItems takes at most 100 actions

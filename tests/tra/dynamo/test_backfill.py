@@ -9,8 +9,8 @@ from assessments.models import Assessment, TitleWord
 from tests.support import factories
 from tra.dynamo import backfill as backfill_module
 from tra.dynamo.backfill import backfill
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.metering import meter
-from tra.dynamo.models import botocore_client
 
 pytestmark = pytest.mark.usefixtures("dynamo_table")
 
@@ -40,13 +40,13 @@ def test_backfill_restores_index_keys_and_title_words_and_a_rerun_changes_nothin
     written_before_the_indexes(6)
     assert visible_in_by_owner() == 0
     stats = backfill(segments=3)
-    assert (stats.updated, stats.words_added) == (6, 18)
+    assert (stats.updated, stats.companions_added) == (6, 18)
     assert visible_in_by_owner() == 6
     assert [w.assessment_id for w in TitleWord.by_owner_word.query("7", TitleWord.word_sort.startswith("legacy"))]
     assert meter.unguarded_scans == 0  # every Scan ran inside the batch job, in every thread
 
     again = backfill(segments=3)
-    assert (again.updated, again.words_added) == (0, 0)
+    assert (again.updated, again.companions_added) == (0, 0)
     assert again.unchanged == again.scanned
 
 

@@ -9,8 +9,8 @@ from chat.models import ChatSession
 from documents.models import Document
 from documents.models import status_key as document_status_key
 from tests.support import factories
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.metering import batch_job
-from tra.dynamo.models import botocore_client
 
 pytestmark = pytest.mark.usefixtures("dynamo_table")
 

@@ -7,8 +7,8 @@ import pytest
 
 from assessments.models import Assessment
 from tests.support import factories
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.metering import ScanNotAllowed, batch_job, meter
-from tra.dynamo.models import botocore_client
 
 pytestmark = pytest.mark.usefixtures("dynamo_table")
 

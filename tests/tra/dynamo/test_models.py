@@ -6,10 +6,12 @@ from pynamodb.exceptions import PutError, UpdateError
 from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, Suggestion, TitleWord
 from chat.models import ChatMessage, ChatSession
 from documents.models import Document, DocumentChunk, DocumentFingerprint
-from llm.models import UsageCounter
 from tests.support import factories
 from tra.dynamo import keys
-from tra.dynamo.models import TableModel, registered_models, utc_now
+from tra.dynamo.clock import utc_now
+from tra.dynamo.models import TableModel
+from tra.dynamo.registry import registered_models
+from tra.observability.models import UsageCounter
 
 pytestmark = pytest.mark.usefixtures("dynamo_table")
 
@@ -121,3 +123,32 @@ def test_key_parts_cannot_carry_the_separator():
         Assessment.key("abc#META")
     with pytest.raises(ValueError):
         keys.split("DOC#x", "ASMT", 1)
+
+
+def test_index_sort_key_prefixes_match_what_derive_attributes_writes():
+    assessment = factories.assessment(state="submitted")
+    document = factories.document()
+    session = factories.chat_session()
+    assert assessment.owner_sort.startswith(Assessment.owner_sort_prefix())
+    assert assessment.owner_status_sort.startswith(Assessment.owner_status_sort_prefix("submitted"))
+    assert not assessment.owner_status_sort.startswith(Assessment.owner_status_sort_prefix("submit"))
+    assert document.owner_sort.startswith(Document.owner_sort_prefix())
+    assert document.owner_status_sort.startswith(Document.owner_status_sort_prefix(document.status))
+    assert session.owner_sort.startswith(ChatSession.owner_sort_prefix())
+    assert (Assessment.owner_sort_prefix(), Document.owner_sort_prefix(), ChatSession.owner_sort_prefix()) == (
+        "ASMT#",
+        "DOC#",
+        "CHAT#",
+    )
+
+
+def test_an_assessment_declares_one_title_word_per_searchable_word_as_its_companions():
+    assessment = factories.assessment(owner_id="7", title="Acme Cloud-Hosting")
+    companions = assessment.companion_items()
+    assert [(type(item), item.word, item.owner_id) for item in companions] == [
+        (TitleWord, "acme", "7"),
+        (TitleWord, "cloud", "7"),
+        (TitleWord, "hosting", "7"),
+    ]
+    assert all(item.pk == assessment.pk for item in companions)
+    assert factories.document().companion_items() == []

@@ -9,7 +9,8 @@ from tra.progress import Progress
 
 class Command(BaseCommand):
     help = (
-        "Recompute derived attributes (index keys, title words) on existing items, e.g. after adding a GSI. "
+        "Recompute derived attributes (index keys) and write missing companion items (e.g. title words) on "
+        "existing items, e.g. after adding a GSI. "
         "Parallel Scan (--segments N), or one segment of a run split across machines (--segment i "
         "--total-segments n). Writes only derived attributes, only where they differ, only if the item is "
         "unchanged since it was read (a concurrent edit wins). Resumable from --checkpoint; --rcu-per-second "
@@ -57,5 +58,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"scanned {stats.scanned} item(s) in {stats.pages} page(s): {verb} {stats.updated}, "
             f"{stats.unchanged} already right, {stats.skipped_concurrent_edit} skipped (edited meanwhile), "
-            f"{stats.words_added} title word(s) added"
+            f"{stats.companions_added} companion item(s) (e.g. title words) added"
         )
