@@ -4,6 +4,8 @@
     async astats() -> dict    the same from async code
     async add(**deltas)       atomic increments (one pipeline round trip on Redis)
     cost_micro_usd(model_id, input_tokens, output_tokens) -> int
+    usage_totals(), prometheus_families()   the counters as llm/apps.py registers them
+                                            for the usage dashboard and GET /metrics
 
 Counters (dollars as integer micro-dollars, so increments stay atomic integers):
 
@@ -26,6 +28,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 from django_redis.cache import RedisCache
+
+from tra.observability.registry import MetricFamily, Sample
 
 logger = logging.getLogger("llm")
 
@@ -102,6 +106,20 @@ def stats() -> dict:
 
 async def astats() -> dict:
     return await sync_to_async(stats)()
+
+
+def usage_totals() -> dict[str, int]:
+    """The counters as daily usage figures (`llm.<counter>`): totals shared by every process."""
+    current = stats()
+    return {f"llm.{name}": int(current.get(name, 0)) for name in COUNTERS}
+
+
+def prometheus_families() -> list[MetricFamily]:
+    """Every counter and derived figure as `tra_llm_<name>`; the hit ratio is a gauge."""
+    return [
+        MetricFamily(f"tra_llm_{name}", "gauge" if name == "hit_ratio" else "counter", (Sample(value),))
+        for name, value in sorted(stats().items())
+    ]
 
 
 async def record_call(

@@ -5,10 +5,10 @@ import asyncio
 import pytest
 from django.test import AsyncClient
 
+from devtools.local_dynamo.server import free_port
+from devtools.tcp_proxy import CountingProxy
 from tests.support.loop_guard import blocking_calls_on_event_loop
-from tests.support.tcp_proxy import CountingProxy
-from tra.dynamo.local_server import free_port
-from tra.dynamo.models import botocore_client
+from tra.dynamo.connection import botocore_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("aws_clients")]
 

@@ -7,12 +7,12 @@ from django.core.cache import caches
 from django.test import Client
 
 from llm import metrics
-from llm.models import UsageCounter
 from tests.support import factories
 from tests.support.api import make_user
-from tra import usage
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
+from tra.observability import usage
+from tra.observability.models import UsageCounter
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table")]
 
@@ -79,7 +79,7 @@ def test_the_dashboard_draws_the_charts_and_is_on_the_index():
 
 
 def test_a_chart_escapes_its_labels():
-    from tra.dashboard import bar_chart
+    from tra.observability.dashboard import bar_chart
 
     svg = bar_chart(title="<b>x</b>", labels=["d1"], series={"<script>": [1.0]})
     assert "<script>" not in svg and "&lt;script&gt;" in svg

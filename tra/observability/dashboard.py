@@ -1,31 +1,29 @@
 """The admin dashboard: what TRA consumed and saved, per day, as server-rendered SVG.
 
 No chart library and no CDN: a chart is a few dozen SVG rectangles. Data comes
-from tra.usage (daily figures in DynamoDB, one Query per month) plus the live
-counters of this process (capacity meter) and of all processes (LLM counters).
+from usage (daily figures in DynamoDB, one Query per month) plus the live
+capacity meter of this process; the apps add charts and live panels (the LLM
+totals of all processes) through the registry.
 """
 
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from tra import usage
 from tra.dynamo.metering import meter
+
+from . import registry, usage
+from .registry import Chart
 
 PALETTE = ("#417690", "#e09f3e", "#79aec8", "#9e2a2b", "#335c67", "#8ab17d", "#c3a995", "#5c4d7d")
 WIDTH, HEIGHT, MARGIN = 640, 220, 40
 
-GROUPS = [
-    ("DynamoDB read capacity (RCU) by index", "ddb.rcu.", 1.0),
-    ("DynamoDB write capacity (WCU) by index", "ddb.wcu.", 1.0),
-    ("DynamoDB calls by operation", "ddb.calls.", 1.0),
-]
-LLM_CHARTS = [
-    ("LLM: Bedrock calls vs answers from the cache", {"Bedrock calls": "llm.bedrock_calls", "cache hits": "llm.hits",
-                                                       "coalesced waits": "llm.coalesced"}, 1.0),
-    ("LLM: estimated dollars spent vs saved", {"spent": "llm.cost_micro_usd", "saved": "llm.saved_cost_micro_usd"},
-     1e-6),
-]  # fmt: skip
+CAPACITY_CHARTS = (
+    Chart(title="DynamoDB read capacity (RCU) by index", prefix="ddb.rcu."),
+    Chart(title="DynamoDB write capacity (WCU) by index", prefix="ddb.wcu."),
+    Chart(title="DynamoDB calls by operation", prefix="ddb.calls."),
+)
 
 
 def bar_chart(*, title: str, labels: list[str], series: dict[str, list[float]]) -> str:
@@ -65,22 +63,17 @@ def charts(days: int = 14) -> list[str]:
     span, series = usage.daily_series(days=days)
     labels = [day.strftime("%m-%d") for day in span]
     rendered = []
-    for title, prefix, scale in GROUPS:
-        chosen = {
-            name.removeprefix(prefix): values for name, values in sorted(series.items()) if name.startswith(prefix)
-        }
+    for chart in (*CAPACITY_CHARTS, *registry.charts()):
+        if chart.figures:
+            chosen = {label: series.get(metric, [0.0] * len(span)) for label, metric in chart.figures.items()}
+        else:
+            chosen = {
+                name.removeprefix(chart.prefix): values
+                for name, values in sorted(series.items())
+                if name.startswith(chart.prefix)
+            }
         if chosen:
-            rendered.append(bar_chart(title=title, labels=labels, series=_scaled(chosen, scale)))
-    for title, names, scale in LLM_CHARTS:
-        chosen = {label: series.get(metric, [0.0] * len(span)) for label, metric in names.items()}
-        rendered.append(bar_chart(title=title, labels=labels, series=_scaled(chosen, scale)))
-    routing = {
-        name.removeprefix("routing.tier."): values
-        for name, values in sorted(series.items())
-        if name.startswith("routing.tier.")
-    }
-    if routing:
-        rendered.append(bar_chart(title="Chat routing: messages per tier", labels=labels, series=routing))
+            rendered.append(bar_chart(title=chart.title, labels=labels, series=_scaled(chosen, chart.scale)))
     return rendered
 
 
@@ -89,8 +82,6 @@ def _scaled(series: dict[str, list[float]], scale: float) -> dict[str, list[floa
 
 
 def dashboard(site, request):
-    from llm.metrics import stats
-
     usage.flush()  # include this process's latest figures
     live = sorted(meter.snapshot().items())
     context = {
@@ -99,6 +90,9 @@ def dashboard(site, request):
         "subtitle": None,
         "charts": charts(),
         "capacity": [{"operation": operation, "index": index, **vars(values)} for (operation, index), values in live],
-        "llm": stats(),
+        "panels": [
+            {"title": panel.title, "body": render_to_string(panel.template, panel.context(), request)}
+            for panel in registry.panels()
+        ],
     }
     return TemplateResponse(request, "admin/tra/dashboard.html", context)

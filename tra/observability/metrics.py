@@ -1,10 +1,11 @@
 """GET /metrics: TRA's counters in the Prometheus text format.
 
-LLM counters are shared by every worker (llm.metrics, in the cache); DynamoDB
-capacity is this worker's (tra.dynamo.metering), labelled by operation and
-index, and so are chat routing counts (chat.services), labelled by tier and
-intent: Prometheus sums them over the workers it scrapes. Open unless
-METRICS_TOKEN is set, then a bearer token is required.
+DynamoDB capacity is this worker's (tra.dynamo.metering), labelled by operation
+and index; the apps' figures come from the sources they register
+(registry.register_metrics): the LLM counters are shared by every worker,
+chat routing counts are this worker's. Prometheus sums per-worker counters
+over the workers it scrapes. Open unless METRICS_TOKEN is set, then a bearer
+token is required.
 """
 
 import hmac
@@ -15,6 +16,9 @@ from django.http import HttpResponse
 
 from tra.dynamo.metering import meter
 
+from . import registry
+from .registry import MetricFamily, Sample
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -22,38 +26,39 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render() -> str:
-    from llm.metrics import stats
-
-    lines = []
-    llm = stats()
-    for name, value in sorted(llm.items()):
-        metric = f"tra_llm_{name}"
-        lines += [f"# TYPE {metric} {'gauge' if name == 'hit_ratio' else 'counter'}", f"{metric} {value}"]
+def _dynamodb_families() -> list[MetricFamily]:
     snapshot = sorted(meter.snapshot().items())
-    for field, metric in (
-        ("calls", "tra_dynamodb_calls_total"),
-        ("read_units", "tra_dynamodb_read_capacity_units_total"),
-        ("write_units", "tra_dynamodb_write_capacity_units_total"),
-        ("items", "tra_dynamodb_items_returned_total"),
-        ("scanned", "tra_dynamodb_items_evaluated_total"),
-    ):
-        lines.append(f"# TYPE {metric} counter")
-        for (operation, index), stats_ in snapshot:
-            labels = f'operation="{_escape(operation)}",index="{_escape(index)}"'
-            lines.append(f"{metric}{{{labels}}} {getattr(stats_, field)}")
-    from chat.services import routing_totals
-
-    routed = sorted(routing_totals().items())
-    for kind, metric in (("tier", "tra_chat_messages_routed_total"), ("intent", "tra_chat_intents_total")):
-        lines.append(f"# TYPE {metric} counter")
-        for name, value in routed:
-            if name.startswith(f"routing.{kind}."):
-                lines.append(f'{metric}{{{kind}="{_escape(name.removeprefix(f"routing.{kind}."))}"}} {value}')
-    lines += [
-        "# TYPE tra_dynamodb_unguarded_scans_total counter",
-        f"tra_dynamodb_unguarded_scans_total {meter.unguarded_scans}",
+    families = [
+        MetricFamily(
+            metric,
+            "counter",
+            tuple(
+                Sample(getattr(stats, field), (("operation", operation), ("index", index)))
+                for (operation, index), stats in snapshot
+            ),
+        )
+        for field, metric in (
+            ("calls", "tra_dynamodb_calls_total"),
+            ("read_units", "tra_dynamodb_read_capacity_units_total"),
+            ("write_units", "tra_dynamodb_write_capacity_units_total"),
+            ("items", "tra_dynamodb_items_returned_total"),
+            ("scanned", "tra_dynamodb_items_evaluated_total"),
+        )
     ]
+    families.append(MetricFamily("tra_dynamodb_unguarded_scans_total", "counter", (Sample(meter.unguarded_scans),)))
+    return families
+
+
+def render() -> str:
+    families = _dynamodb_families()
+    for source in registry.metrics_sources():
+        families += source()
+    lines = []
+    for family in families:
+        lines.append(f"# TYPE {family.name} {family.kind}")
+        for sample in family.samples:
+            labels = ",".join(f'{name}="{_escape(value)}"' for name, value in sample.labels)
+            lines.append(f"{family.name}{{{labels}}} {sample.value}" if labels else f"{family.name} {sample.value}")
     return "\n".join(lines) + "\n"
 
 

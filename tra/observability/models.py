@@ -1,8 +1,10 @@
-"""Daily usage counters: LLM calls, tokens, cost, cache hits, routing tiers.
+"""Daily usage counters: DynamoDB capacity, and whatever the apps register (LLM calls,
+tokens, cost, cache hits, routing tiers).
 
 `USAGE#<yyyy-mm>` / `<yyyy-mm-dd>#<metric>` with an atomic ADD per update, so
 the dashboard reads a month of every metric with one Query, and concurrent
 workers never lose an increment (no read-modify-write, so no version needed).
+The tra app's models module imports this one, so the table registry sees it.
 """
 
 from datetime import date

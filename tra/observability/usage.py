@@ -1,17 +1,19 @@
-"""Daily usage figures for the admin dashboard, kept in DynamoDB (llm.models.UsageCounter).
+"""Daily usage figures for the admin dashboard, kept in DynamoDB (models.UsageCounter).
 
-Two kinds of figure, written so that several worker processes never double count:
+Two kinds of figure (registry.UsageSource), written so that several worker
+processes never double count:
 
-- DynamoDB capacity and chat routing are counted per process
-  (tra.dynamo.metering.meter, chat.services.routing_totals): each process ADDs
-  what it counted since its last flush (`ddb.rcu.<index>`, `ddb.wcu.<index>`,
-  `ddb.calls.<operation>`, `routing.tier.<tier>`, `routing.intent.<intent>`).
-- LLM counters are already shared across processes (llm.metrics, in the cache):
-  a flush SETs today's running totals (`llm.<counter>`), the same value whichever
+- Per-process counts, such as DynamoDB capacity (tra.dynamo.metering.meter:
+  `ddb.rcu.<index>`, `ddb.wcu.<index>`, `ddb.calls.<operation>`) and what apps
+  register as such (chat's routing tiers and intents): each process ADDs what it
+  counted since its last flush.
+- Shared totals, registered with shared=True (the LLM counters, kept in the cache
+  by every process): a flush SETs today's running totals, the same value whichever
   process writes it; a day's figure is that day's total minus the previous day's.
 
-`flush()` runs every USAGE_FLUSH_SECONDS from the ASGI lifespan and at the end of
-management commands; `daily_series()` reads one month per Query (T15).
+`flush()` runs every USAGE_FLUSH_SECONDS from the ASGI lifespan, once more at
+its shutdown, and when the dashboard is viewed; management commands do not
+flush. `daily_series()` reads one month per Query (T15).
 """
 
 import asyncio
@@ -21,13 +23,18 @@ from datetime import date, timedelta
 
 from django.conf import settings
 
+from tra.dynamo.clock import utc_now
+from tra.dynamo.executor import run_sync
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
+
+from . import registry
+from .models import UsageCounter
+from .registry import UsageSource
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_flushed: dict[str, float] = {}  # meter totals already added to DynamoDB by this process
+_flushed: dict[str, float] = {}  # per-process totals already added to DynamoDB by this process
 
 
 def _capacity_totals() -> dict[str, float]:
@@ -42,26 +49,22 @@ def _capacity_totals() -> dict[str, float]:
     return totals
 
 
-def _routing_totals() -> dict[str, int]:
-    from chat.services import routing_totals
-
-    return routing_totals()
+CAPACITY = UsageSource(prefix="ddb.", read=_capacity_totals)
 
 
-def _llm_totals() -> dict[str, int]:
-    from llm.metrics import COUNTERS, stats
-
-    current = stats()
-    return {f"llm.{name}": int(current.get(name, 0)) for name in COUNTERS}
+def _sources() -> list[UsageSource]:
+    return [CAPACITY, *registry.usage_sources()]
 
 
 def flush(*, day: date | None = None) -> int:
-    """Write this process's new capacity figures and the LLM totals; returns items written."""
-    from llm.models import UsageCounter
-
+    """Write this process's new per-process figures and the shared totals; returns items written."""
     day = day or utc_now().date()
+    sources = _sources()
     with _lock:
-        totals = _capacity_totals() | _routing_totals()
+        totals: dict[str, float] = {}
+        for source in sources:
+            if not source.shared:
+                totals |= source.read()
         deltas = {name: value - _flushed.get(name, 0) for name, value in totals.items()}
         deltas = {name: round(value, 3) for name, value in deltas.items() if value > 0}
         written = 0
@@ -69,22 +72,22 @@ def flush(*, day: date | None = None) -> int:
             UsageCounter.add(day, metric, delta)
             _flushed[metric] = totals[metric]
             written += 1
-    for metric, total in _llm_totals().items():
-        if total:
-            UsageCounter.set_total(day, metric, total)
-            written += 1
+    for source in sources:
+        if source.shared:
+            for metric, total in source.read().items():
+                if total:
+                    UsageCounter.set_total(day, metric, total)
+                    written += 1
     return written
 
 
 def daily_series(*, days: int = 14, today: date | None = None) -> tuple[list[date], dict[str, list[float]]]:
-    """Per-day figures for the last `days` days: capacity as added, LLM counters as daily increases."""
-    from llm.models import UsageCounter
-
+    """Per-day figures for the last `days` days: per-process figures as added, shared totals as daily increases."""
     today = today or utc_now().date()
     first = today - timedelta(days=days - 1)
     span = [first + timedelta(days=n) for n in range(days)]
     raw: dict[str, dict[date, float]] = {}
-    month = date(first.year, first.month, 1) - timedelta(days=1)  # the month before: LLM baselines
+    month = date(first.year, first.month, 1) - timedelta(days=1)  # the month before: shared totals' baselines
     months = []
     while month <= today:
         months.append(date(month.year, month.month, 1))
@@ -93,9 +96,10 @@ def daily_series(*, days: int = 14, today: date | None = None) -> tuple[list[dat
         for item in UsageCounter.query(UsageCounter.month_pk(start)):
             raw.setdefault(item.metric, {})[item.day] = float(item.value)
 
+    shared = tuple(source.prefix for source in _sources() if source.shared)
     series: dict[str, list[float]] = {}
     for metric, values in raw.items():
-        if metric.startswith("llm."):
+        if metric.startswith(shared):
             series[metric] = _increases(values, span)
         else:
             series[metric] = [values.get(day, 0.0) for day in span]
@@ -114,8 +118,6 @@ def _increases(totals: dict[date, float], span: list[date]) -> list[float]:
 
 async def flush_periodically() -> None:
     """The lifespan task: flush every USAGE_FLUSH_SECONDS until cancelled."""
-    from tra.dynamo.executor import run_sync
-
     while True:
         await asyncio.sleep(settings.USAGE_FLUSH_SECONDS)
         try:
