@@ -1,13 +1,29 @@
 """Chat sessions and their messages, one item collection per session."""
 
+from enum import StrEnum
+
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 
 from tra.dynamo import keys
+from tra.dynamo.clock import timestamp_key
 from tra.dynamo.indexes import ByOwner, ByType
-from tra.dynamo.models import TableModel, timestamp_key
+from tra.dynamo.models import TableModel
 
 SESSION = "CHAT"
 MESSAGE = "MSG"
+
+
+class Intent(StrEnum):
+    """What a message asks for (`ChatMessage.intent`); each runs a tool but general, which is answered."""
+
+    SUMMARIZE_DOCUMENT = "summarize_document"
+    SUGGEST_ANSWER = "suggest_answer"
+    LIST_ASSESSMENTS = "list_assessments"
+    ASSESSMENT_STATUS = "assessment_status"
+    SUBMIT_ASSESSMENT = "submit_assessment"
+    LIST_DOCUMENTS = "list_documents"
+    HELP = "help"
+    GENERAL = "general"
 
 
 def session_pk(session_id: str) -> str:
@@ -47,6 +63,11 @@ class ChatSession(TableModel, discriminator="chat_session"):
     def session_id(self) -> str:
         return session_id_from_pk(self.pk)
 
+    @classmethod
+    def owner_sort_prefix(cls) -> str:
+        """`by_owner` sort-key prefix of every chat session: `CHAT#`."""
+        return keys.prefix(SESSION)
+
     def derive_attributes(self) -> None:
         self.owner_sort = keys.join(SESSION, timestamp_key(self.updated_at))
         self.type_key = SESSION
@@ -57,7 +78,7 @@ class ChatMessage(TableModel, discriminator="chat_message"):
 
     role = UnicodeAttribute()  # user | assistant
     content = UnicodeAttribute()
-    intent = UnicodeAttribute(null=True)
+    intent = UnicodeAttribute(null=True)  # an Intent
     tier = UnicodeAttribute(null=True)  # regex | keyword | llm
     confidence = NumberAttribute(null=True)
     tool_result = MapAttribute(null=True)

@@ -5,7 +5,7 @@ import json
 
 from django.core.management import call_command
 
-from tests.support.fake_bedrock import FakeBedrock
+from devtools.fake_bedrock import FakeBedrock
 
 
 def run(path, settings) -> tuple[list[dict], str]:

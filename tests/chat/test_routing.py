@@ -6,9 +6,14 @@ from pathlib import Path
 import pytest
 from django.core.cache import caches
 
+from assessments.models import AssessmentState
 from chat.evaluation import evaluate
+from chat.intents import HANDLERS
+from chat.models import Intent
 from chat.routing import (
     INTENTS,
+    ROUTER_SYSTEM_PROMPT,
+    STATES,
     Route,
     extract_arguments,
     parse_llm_reply,
@@ -17,7 +22,8 @@ from chat.routing import (
     route_keyword,
     route_regex,
 )
-from tests.support.fake_bedrock import FakeBedrock
+from chat.routing.vocabulary import COMMANDS, PHRASES, WEIGHTS
+from devtools.fake_bedrock import FakeBedrock
 from tra.errors import ServiceUnavailable
 
 CORPUS = Path(__file__).with_name("corpus.jsonl")
@@ -230,3 +236,19 @@ async def test_a_failing_llm_raises_service_unavailable(fake_model):
     fake_model.fail_next = 10
     with pytest.raises(ServiceUnavailable):
         await route(AMBIGUOUS)
+
+
+def test_intent_and_state_names_come_from_the_models_and_every_table_uses_known_intents():
+    assert tuple(Intent) == INTENTS
+    assert tuple(AssessmentState) == STATES
+    assert set(HANDLERS) == set(Intent)
+    assert all(f"\n- {intent}: " in ROUTER_SYSTEM_PROMPT for intent in Intent)
+    named = {*COMMANDS.values(), *(i for weights in WEIGHTS.values() for i in weights)}
+    named |= {i for _pattern, weights in PHRASES for i in weights}
+    assert named <= set(INTENTS)
+
+
+@pytest.mark.parametrize("state", list(AssessmentState))
+def test_every_assessment_state_is_recognised_by_its_name(state):
+    text = f"list my {state.replace('_', ' ')} assessments"
+    assert extract_arguments(text, "list_assessments")["state"] == state
