@@ -2,17 +2,18 @@
 assessment page (one item-collection Query) and the review actions (one
 transaction each, with a version check). Same selectors and services as the API."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from documents import selectors as document_selectors
-from tra.admin import choice_filter, filter_url, list_context, log_action, owner_id_for, page_size, usernames
-from tra.auth import actor_for
-from tra.errors import ApplicationError, Conflict, InvalidCursor, NotFound
+from documents.admin import PagePanel
+from tra.admin import log_action, usernames
+from tra.admin_changelist import DynamoChangeList
+from tra.errors import ApplicationError, Conflict, NotFound
+from tra.http.auth import actor_for
 
 from . import selectors, services
 from .models import AssessmentState, ReviewDecision
@@ -22,7 +23,7 @@ ADMIN_ENTRIES = [("Assessments", "assessments_assessment_list")]
 
 def admin_urls(site):
     return [
-        ("assessments/", lambda request: assessment_list(site, request), "assessments_assessment_list"),
+        ("assessments/", lambda request: assessment_list.view(site, request), "assessments_assessment_list"),
         (
             "assessments/<str:assessment_id>/",
             lambda request, assessment_id: assessment_page(site, request, assessment_id),
@@ -31,53 +32,23 @@ def admin_urls(site):
     ]
 
 
-def assessment_list(site, request):
-    actor = actor_for(request.user)
-    states = [s.value for s in AssessmentState]
-    state = request.GET.get("state") if request.GET.get("state") in states else None
-    owner = request.GET.get("owner", "").strip()
-    query = request.GET.get("q", "").strip() or None
-    try:
-        page = selectors.assessment_list_for_staff(
-            actor=actor,
-            state=state,
-            owner_id=owner_id_for(owner),
-            query=query,
-            limit=page_size(request),
-            cursor=request.GET.get("cursor"),
-        )
-    except InvalidCursor:
-        return HttpResponseRedirect(filter_url(request))
-    names = usernames(item.owner_id for item in page.items)
-    rows = [
-        {
-            "url": reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]),
-            "cells": [
-                item.title,
-                item.state,
-                names.get(item.owner_id, item.owner_id),
-                date_format(item.updated_at, "Y-m-d H:i"),
-                item.version,
-            ],
-        }
-        for item in page.items
-    ]
-    context = list_context(
-        site,
-        request,
-        title="Assessments",
-        columns=["Title", "State", "Owner", "Updated", "Version"],
-        rows=rows,
-        next_cursor=page.next_cursor,
-        filters=[choice_filter(request, title="state", parameter="state", choices=states, current=state)],
-        search={
-            "q": query or "",
-            "owner": owner,
-            "placeholder": "Title words, e.g. acme clo",
-            "hidden": [(name, request.GET[name]) for name in ("state", "size") if request.GET.get(name)],
-        },
-    )
-    return TemplateResponse(request, "admin/tra/dynamo_list.html", context)
+class AssessmentChangeList(DynamoChangeList):
+    title = "Assessments"
+    columns = ("Title", "State", "Owner", "Updated", "Version")
+    selector = staticmethod(selectors.assessment_list_for_staff)
+    item_url_name = "assessments_assessment_page"
+    filter_parameter = "state"
+    filter_choices = tuple(state.value for state in AssessmentState)
+    search_placeholder = "Title words, e.g. acme clo"
+
+    def item_id(self, item) -> str:
+        return item.assessment_id
+
+    def cells(self, item, owner: str) -> list:
+        return [item.title, item.state, owner, date_format(item.updated_at, "Y-m-d H:i"), item.version]
+
+
+assessment_list = AssessmentChangeList()
 
 
 def assessment_page(site, request, assessment_id: str):
@@ -95,7 +66,7 @@ def assessment_page(site, request, assessment_id: str):
             "page_url": reverse(f"{site.name}:documents_document_page", args=[link.document_id]),
             "download_url": reverse(f"{site.name}:documents_document_download", args=[link.document_id]),
         }
-        for link, document in document_selectors.assessment_documents(detail.links)
+        for link, document in selectors.assessment_documents(detail.links)
     ]
     people = usernames(
         {detail.assessment.owner_id}
@@ -164,3 +135,16 @@ def _review(site, request, actor, assessment_id: str):
     )
     messages.success(request, f"Saved: {decision.replace('_', ' ')}. The assessment is now {assessment.state}.")
     return HttpResponseRedirect(page_url)
+
+
+def document_usage_panel(site, actor, document) -> PagePanel:
+    """The document page's "Used by" section (registered with documents' admin in apps.py)."""
+    assessments = selectors.document_assessments_for_staff(actor=actor, document_id=document.document_id)
+    rows = [
+        (item.title, reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]), item.state)
+        for item in assessments
+    ]
+    return PagePanel(title="Used by", rows=rows, empty="No assessment uses this document.")
+
+
+admin.site.register_pages(admin_urls, ADMIN_ENTRIES)

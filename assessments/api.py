@@ -5,16 +5,12 @@ pool (PynamoDB is sync; docs/architecture.md says why) and returns."""
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from documents import selectors as document_selectors
-from documents import services as document_services
-from documents.schemas import DocumentIdsIn, LinkedDocumentPageOut, LinkResultOut
-from tra import ratelimit
 from tra.dynamo.executor import run_sync
-from tra.schemas import Error
+from tra.http.schemas import ERRORS, Error, PageParams
 
 from . import selectors, services
 from .models import AssessmentState
@@ -25,8 +21,12 @@ from .schemas import (
     AssessmentOut,
     AssessmentPageOut,
     AssessmentUpdateIn,
+    DocumentAssessmentPageOut,
+    DocumentIdsIn,
     EventPageOut,
     ImportOut,
+    LinkedDocumentPageOut,
+    LinkResultOut,
     QuestionImportIn,
     QuestionIn,
     QuestionOut,
@@ -38,13 +38,9 @@ from .schemas import (
 )
 
 router = Router(tags=["assessments"])
-# 413/415: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE or not sent as application/json (tra/parsers.py).
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
-
-
-class PageParams(Schema):
-    limit: int = Field(default=50, ge=1, le=100, description="page size (at most API_MAX_PAGE_SIZE)")
-    cursor: str | None = Field(default=None, max_length=4_096, description="next_cursor of the previous page")
+# Mounted under /documents (tra/api.py): which assessments use a document is an assessments
+# read (the links live in the assessments' partitions), served at the document's URL.
+documents_usage_router = Router(tags=["documents"])
 
 
 class MineParams(PageParams):
@@ -217,7 +213,7 @@ async def linked_document_list(request: HttpRequest, assessment_id: str, params:
         limit=params.limit,
         cursor=params.cursor,
     )
-    pairs = await run_sync(document_selectors.assessment_documents, links.items)
+    pairs = await run_sync(selectors.assessment_documents, links.items)
     items = [
         {
             "document_id": link.document_id,
@@ -236,7 +232,7 @@ async def linked_document_list(request: HttpRequest, assessment_id: str, params:
 async def document_link(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
     """Link up to 1,000 of my documents (batched writes, 25 per call)."""
     linked = await run_sync(
-        document_services.document_link_many,
+        services.document_link_many,
         actor=request.auth,
         assessment_id=assessment_id,
         document_ids=payload.document_ids,
@@ -247,7 +243,7 @@ async def document_link(request: HttpRequest, assessment_id: str, payload: Docum
 @router.post("/{assessment_id}/documents/unlink", response={200: LinkResultOut, **ERRORS}, tags=["documents"])
 async def document_unlink(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
     unlinked = await run_sync(
-        document_services.document_unlink_many,
+        services.document_unlink_many,
         actor=request.auth,
         assessment_id=assessment_id,
         document_ids=payload.document_ids,
@@ -263,7 +259,6 @@ async def document_unlink(request: HttpRequest, assessment_id: str, payload: Doc
 async def suggestion_create(request: HttpRequest, assessment_id: str, question_id: str, refresh: bool = False):
     """Suggest an answer with citations from the linked documents (cached); stored on the question.
     Counts against the caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
-    await ratelimit.charge(request.auth)
     return await services.suggestion_create(
         actor=request.auth, assessment_id=assessment_id, question_id=question_id, refresh=refresh
     )
@@ -273,8 +268,25 @@ async def suggestion_create(request: HttpRequest, assessment_id: str, question_i
 async def suggestions_for_unanswered(request: HttpRequest, assessment_id: str, refresh: bool = False):
     """Suggestions for every unanswered question, a few at a time. Counts as one request against the
     caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
-    await ratelimit.charge(request.auth)
     questions = await services.suggestions_for_unanswered(
         actor=request.auth, assessment_id=assessment_id, refresh=refresh
     )
     return {"items": questions, "next_cursor": None}
+
+
+# The operation id is the one it had in documents/api.py: generated clients name their methods by it.
+@documents_usage_router.get(
+    "/{document_id}/assessments",
+    response={200: DocumentAssessmentPageOut, **ERRORS},
+    operation_id="documents_api_document_assessments",
+)
+async def document_assessments(request: HttpRequest, document_id: str, params: Query[PageParams]):
+    """The assessments that use this document."""
+    items, next_cursor = await run_sync(
+        selectors.document_assessments,
+        actor=request.auth,
+        document_id=document_id,
+        limit=params.limit,
+        cursor=params.cursor,
+    )
+    return {"items": items, "next_cursor": next_cursor}

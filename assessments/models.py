@@ -21,8 +21,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 
 from tra.dynamo import keys
+from tra.dynamo.clock import timestamp_key
 from tra.dynamo.indexes import ByOwner, ByOwnerStatus, ByStatus, ByType
-from tra.dynamo.models import TableModel, timestamp_key
+from tra.dynamo.models import TableModel
 
 ASSESSMENT = "ASMT"
 QUESTION = "Q"
@@ -108,12 +109,29 @@ class Assessment(TableModel, discriminator="assessment"):
         value = self.metadata
         return value.as_dict() if isinstance(value, MapAttribute) else dict(value or {})
 
+    @classmethod
+    def owner_sort_prefix(cls) -> str:
+        """`by_owner` sort-key prefix of every assessment: `ASMT#`."""
+        return keys.prefix(ASSESSMENT)
+
+    @classmethod
+    def owner_status_sort_prefix(cls, state: str) -> str:
+        """`by_owner_status` sort-key prefix of the assessments in `state`: `ASMT#<state>#`."""
+        return keys.prefix(ASSESSMENT, state)
+
     def derive_attributes(self) -> None:
         updated = timestamp_key(self.updated_at)
         self.owner_sort = keys.join(ASSESSMENT, updated)
         self.owner_status_sort = keys.join(ASSESSMENT, self.state, updated)
         self.status_key = status_key(self.state)
         self.type_key = ASSESSMENT
+
+    def companion_items(self) -> list[TableModel]:
+        """One `TitleWord` per searchable word of the title (what word-prefix search queries)."""
+        return [
+            TitleWord.build(assessment_id=self.assessment_id, word=word, owner_id=self.owner_id)
+            for word in title_words(self.title)
+        ]
 
 
 def status_key(state: str) -> str:

@@ -6,6 +6,9 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
+from documents.schemas import DocumentId
+from tra.http.schemas import Page
+
 from .models import MAX_QUESTION_ORDER, AssessmentState, ReviewDecision
 
 
@@ -81,9 +84,7 @@ class AssessmentOut(AssessmentSummaryOut):
         return obj.metadata_dict
 
 
-class AssessmentPageOut(Schema):
-    items: list[AssessmentSummaryOut]
-    next_cursor: str | None
+class AssessmentPageOut(Page[AssessmentSummaryOut]): ...
 
 
 class TransitionIn(Schema):
@@ -109,6 +110,9 @@ class ReviewOut(Schema):
         return obj.review_id
 
 
+class ReviewPageOut(Page[ReviewOut]): ...
+
+
 class ReviewResultOut(Schema):
     assessment: AssessmentOut
     review: ReviewOut
@@ -131,6 +135,9 @@ class EventOut(Schema):
     def resolve_details(obj) -> dict:
         details = obj.details
         return details.as_dict() if hasattr(details, "as_dict") else dict(details or {})
+
+
+class EventPageOut(Page[EventOut]): ...
 
 
 class CitationOut(Schema):
@@ -177,9 +184,7 @@ class QuestionOut(Schema):
         return obj.question_id
 
 
-class QuestionPageOut(Schema):
-    items: list[QuestionOut]
-    next_cursor: str | None
+class QuestionPageOut(Page[QuestionOut]): ...
 
 
 class ImportOut(Schema):
@@ -205,11 +210,36 @@ class AssessmentDetailOut(AssessmentOut):
     recent_events: list[EventOut]
 
 
-class EventPageOut(Schema):
-    items: list[EventOut]
-    next_cursor: str | None
+# Document links: an assessment's evidence, and (from a document) the assessments using it.
+class DocumentIdsIn(Schema):
+    document_ids: list[DocumentId] = Field(min_length=1, max_length=1_000)
 
 
-class ReviewPageOut(Schema):
-    items: list[ReviewOut]
-    next_cursor: str | None
+class LinkResultOut(Schema):
+    linked: int = 0
+    unlinked: int = 0
+
+
+class LinkedDocumentOut(Schema):
+    document_id: str
+    linked_by: str
+    linked_at: datetime
+    filename: str | None
+    status: str | None
+    content_type: str | None
+
+
+class LinkedDocumentPageOut(Page[LinkedDocumentOut]): ...
+
+
+class DocumentAssessmentOut(Schema):
+    id: str
+    title: str
+    state: str
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return obj.assessment_id
+
+
+class DocumentAssessmentPageOut(Page[DocumentAssessmentOut]): ...

@@ -7,15 +7,15 @@ see: another owner's assessment is NotFound, exactly like a missing one.
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tra.auth import Actor
+from documents import selectors as document_selectors
+from documents.models import Document
 from tra.dynamo.models import TableModel
 from tra.dynamo.pagination import Page, query_page
 from tra.errors import Forbidden, NotFound, ValidationFailed
+from tra.http.auth import Actor
 
 from .models import (
     ASSESSMENT,
-    EVENT,
-    WORD,
     Assessment,
     AssessmentEvent,
     DocumentLink,
@@ -31,7 +31,7 @@ RECENT_EVENTS = 20
 # in progress or archived without ever being submitted, is its owner's private work (see can_read); the
 # by_status index does not project submitted_at, so those states cannot be filtered and are not queues.
 QUEUE_STATES = ("submitted", "under_review", "approved", "rejected", "changes_requested")
-DETAIL_END = WORD + "#"  # the detail Query stops before the title-search words
+DETAIL_END = TitleWord.collection_prefix()  # the detail Query stops before the title-search words
 
 
 @dataclass
@@ -58,6 +58,15 @@ def assessment_get(*, actor: Actor, assessment_id: str, consistent: bool = False
     if assessment is None or not can_read(actor, assessment):
         raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
     return assessment
+
+
+def assessment_current(assessment_id: str) -> Assessment | None:
+    """T2, strongly consistent and without an access check, for services re-reading after a
+    failed write and for batch jobs run by an operator: the #META item, or None."""
+    try:
+        return Assessment.get(*Assessment.key(assessment_id), consistent_read=True)
+    except (Assessment.DoesNotExist, ValueError):
+        return None
 
 
 def assessment_get_owned(*, actor: Actor, assessment_id: str, consistent: bool = True) -> Assessment:
@@ -118,11 +127,10 @@ def assessment_list_mine(
     if query:
         return _search(actor=actor, state=state, query=query, limit=limit, cursor=cursor, scope=scope)
     if state:
-        prefix = f"{ASSESSMENT}#{state}#"
-        condition = Assessment.owner_status_sort.startswith(prefix)
+        condition = Assessment.owner_status_sort.startswith(Assessment.owner_status_sort_prefix(state))
         index = Assessment.by_owner_status
     else:
-        condition = Assessment.owner_sort.startswith(f"{ASSESSMENT}#")
+        condition = Assessment.owner_sort.startswith(Assessment.owner_sort_prefix())
         index = Assessment.by_owner
     return query_page(
         index.query, actor.user_id, condition, scan_index_forward=False, scope=scope, limit=limit, cursor=cursor
@@ -194,10 +202,10 @@ def assessment_list_for_staff(
         ]
         return Page(items=matched, next_cursor=hits.next_cursor)
     if owner_id and state:
-        condition = Assessment.owner_status_sort.startswith(f"{ASSESSMENT}#{state}#")
+        condition = Assessment.owner_status_sort.startswith(Assessment.owner_status_sort_prefix(state))
         return query_page(Assessment.by_owner_status.query, owner_id, condition, scan_index_forward=False, **common)
     if owner_id:
-        condition = Assessment.owner_sort.startswith(f"{ASSESSMENT}#")
+        condition = Assessment.owner_sort.startswith(Assessment.owner_sort_prefix())
         return query_page(Assessment.by_owner.query, owner_id, condition, scan_index_forward=False, **common)
     if state:
         return query_page(Assessment.by_status.query, status_key(state), scan_index_forward=False, **common)
@@ -226,7 +234,7 @@ def events_list(*, actor: Actor, assessment_id: str, limit: int | None, cursor: 
     return query_page(
         AssessmentEvent.query,
         assessment.pk,
-        AssessmentEvent.sk.startswith(EVENT + "#"),
+        AssessmentEvent.sk.startswith(AssessmentEvent.collection_prefix()),
         scan_index_forward=False,
         scope=f"assessments.events:{assessment_id}",
         limit=limit,
@@ -254,6 +262,12 @@ def question_get(*, actor: Actor, assessment_id: str, question_id: str) -> tuple
         return assessment, Question.get(*Question.key(assessment_id, question_id), consistent_read=True)
     except (Question.DoesNotExist, ValueError):
         raise NotFound(f"question {question_id} not found", extra={"field": "question_id"}) from None
+
+
+def question_current(*, assessment_id: str, question_id: str) -> Question:
+    """T4, strongly consistent and without an access check, for services: the question as
+    stored now (after a write, or a failed version condition). Raises Question.DoesNotExist."""
+    return Question.get(*Question.key(assessment_id, question_id), consistent_read=True)
 
 
 def last_question_order(assessment: Assessment) -> int:
@@ -294,6 +308,46 @@ def linked_documents(*, actor: Actor, assessment_id: str, limit: int | None, cur
         limit=limit,
         cursor=cursor,
     )
+
+
+def links_of(assessment: Assessment) -> list[DocumentLink]:
+    """T7 over every page: the assessment's document links, for services and batch jobs."""
+    return list(DocumentLink.query(assessment.pk, DocumentLink.sk.startswith(DocumentLink.collection_prefix())))
+
+
+def assessment_documents(links: list[DocumentLink]) -> list[tuple[DocumentLink, Document | None]]:
+    """T7's second step: the linked documents' #META items (BatchGetItem), in link order."""
+    documents = document_selectors.documents_by_ids([link.document_id for link in links])
+    return [(link, documents.get(link.document_id)) for link in links]
+
+
+def is_linked(document_id: str) -> bool:
+    """G9 with Limit 1: does any assessment use this document?"""
+    return any(True for _ in DocumentLink.by_document.query(document_id, limit=1))
+
+
+def document_assessments(
+    *, actor: Actor, document_id: str, limit: int | None, cursor: str | None
+) -> tuple[list[Assessment], str | None]:
+    """G9 + BatchGetItem: the assessments (that the actor may read) which use the actor's document."""
+    document_selectors.document_get(actor=actor, document_id=document_id)
+    links = query_page(
+        DocumentLink.by_document.query,
+        document_id,
+        scope=f"documents.assessments:{document_id}",
+        limit=limit,
+        cursor=cursor,
+    )
+    found = assessments_by_ids([link.assessment_id for link in links.items])
+    return [assessment for assessment in found if can_read(actor, assessment)], links.next_cursor
+
+
+def document_assessments_for_staff(*, actor: Actor, document_id: str, limit: int = 100) -> list[Assessment]:
+    """G9 + BatchGetItem: the assessments that use the document (first `limit`), for the admin."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    links = list(DocumentLink.by_document.query(document_id, limit=limit))
+    return assessments_by_ids([link.assessment_id for link in links])
 
 
 def assessments_for_export(*, state: str | None, since) -> Iterator[Assessment]:

@@ -8,14 +8,16 @@ propagates (the API answers 503 and stores nothing).
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
+from assessments.models import QuestionStatus
 from documents import selectors as document_selectors
 from documents import services as document_services
 from llm import services as llm
-from tra.auth import Actor
 from tra.dynamo.executor import run_sync
 from tra.errors import ApplicationError, NotFound
+from tra.http.auth import Actor
 
-from .models import ChatSession
+from . import selectors
+from .models import ChatSession, Intent
 from .routing import Route
 
 MAX_SUGGESTIONS = 10  # questions suggested from one message
@@ -44,14 +46,9 @@ async def handle(route: Route, *, actor: Actor, session: ChatSession, text: str)
 
 
 async def _assessment(route: Route, actor: Actor, session: ChatSession):
-    """The assessment the message is about: the session's, or one named in the message."""
-    if session.assessment_id:
-        return await run_sync(assessment_selectors.assessment_get, actor=actor, assessment_id=session.assessment_id)
+    """The assessment the message is about: the session's, or the one it names; else None."""
     name = route.arguments.get("assessment")
-    if not name:
-        return None
-    page = await run_sync(assessment_selectors.assessment_list_mine, actor=actor, query=name, limit=5, cursor=None)
-    return page.items[0] if len(page.items) == 1 else None
+    return await run_sync(selectors.assessment_of_message, actor=actor, session=session, name=name)
 
 
 def _which_assessment() -> tuple[str, dict]:
@@ -89,7 +86,7 @@ async def _assessment_status(route, *, actor, session, text):
     if assessment is None:
         return _which_assessment()
     detail = await run_sync(assessment_selectors.assessment_detail, actor=actor, assessment_id=assessment.assessment_id)
-    answered = sum(1 for q in detail.questions if q.status == "answered")
+    answered = sum(1 for q in detail.questions if q.status == QuestionStatus.ANSWERED)
     result = {
         "id": assessment.assessment_id,
         "title": assessment.title,
@@ -132,7 +129,7 @@ async def _list_documents(route, *, actor, session, text):
             assessment_selectors.linked_documents, actor=actor, assessment_id=assessment.assessment_id, limit=50,
             cursor=None,
         )  # fmt: skip
-        pairs = await run_sync(document_selectors.assessment_documents, links.items)
+        pairs = await run_sync(assessment_selectors.assessment_documents, links.items)
         items = [
             {"id": link.document_id, "filename": d.filename if d else None, "status": d.status if d else None}
             for link, d in pairs
@@ -148,26 +145,21 @@ async def _list_documents(route, *, actor, session, text):
     return f"Documents {scope}:\n" + "\n".join(lines), {"documents": items}
 
 
-async def _find_document(actor: Actor, name: str):
-    page = await run_sync(document_selectors.document_list_mine, actor=actor, status=None, limit=100, cursor=None)
-    wanted = name.lower()
-    exact = [d for d in page.items if d.document_id == name or d.filename.lower() == wanted]
-    partial = [d for d in page.items if wanted in d.filename.lower()]
-    matches = exact or partial
-    return matches[0] if len(matches) == 1 else None, len(matches)
-
-
 async def _summarize(route, *, actor, session, text):
     name = route.arguments.get("document")
     if not name:
         return 'Which document should I summarise? Give its file name, e.g. "summarize soc2-report.pdf".', {
             "clarify": "document"
         }
-    document, found = await _find_document(actor, name)
+    document, found = await run_sync(selectors.document_named, actor=actor, name=name)
     if document is None:
         reply = f"Several documents match “{name}”; which one?" if found else f"I found no document called “{name}”."
         return reply, {"clarify": "document"}
-    stored, summary = await document_services.document_summarize(actor=actor, document_id=document.document_id)
+    stored, summary = await document_services.document_summarize(
+        actor=actor,
+        document_id=document.document_id,
+        rate_limited=False,  # services.message_post counted it
+    )
     return f"Summary of {stored.filename}:\n{summary.text}", {
         "document_id": stored.document_id,
         "summary": summary.text,
@@ -185,7 +177,9 @@ async def _suggest(route, *, actor, session, text):
         return 'Which questions? Say e.g. "question 3", "q1 to q4" or "all unanswered".', {"clarify": "questions"}
     if wanted == "unanswered":
         questions = await assessment_services.suggestions_for_unanswered(
-            actor=actor, assessment_id=assessment.assessment_id
+            actor=actor,
+            assessment_id=assessment.assessment_id,
+            rate_limited=False,  # message_post counted it
         )
     else:
         everything = await run_sync(assessment_selectors.questions_of, assessment)
@@ -200,7 +194,10 @@ async def _suggest(route, *, actor, session, text):
             }
         questions = [
             await assessment_services.suggestion_create(
-                actor=actor, assessment_id=assessment.assessment_id, question_id=q.question_id
+                actor=actor,
+                assessment_id=assessment.assessment_id,
+                question_id=q.question_id,
+                rate_limited=False,  # the message counts once (services.message_post), however many questions
             )
             for q in chosen[:MAX_SUGGESTIONS]
         ]
@@ -247,12 +244,12 @@ async def _general(route, *, actor, session, text):
 
 
 HANDLERS = {
-    "help": _help,
-    "list_assessments": _list_assessments,
-    "assessment_status": _assessment_status,
-    "submit_assessment": _submit,
-    "list_documents": _list_documents,
-    "summarize_document": _summarize,
-    "suggest_answer": _suggest,
-    "general": _general,
+    Intent.HELP: _help,
+    Intent.LIST_ASSESSMENTS: _list_assessments,
+    Intent.ASSESSMENT_STATUS: _assessment_status,
+    Intent.SUBMIT_ASSESSMENT: _submit,
+    Intent.LIST_DOCUMENTS: _list_documents,
+    Intent.SUMMARIZE_DOCUMENT: _summarize,
+    Intent.SUGGEST_ANSWER: _suggest,
+    Intent.GENERAL: _general,
 }

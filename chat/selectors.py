@@ -1,8 +1,14 @@
-"""Reads of chat sessions and messages. Each names its index; see docs/access-patterns.md."""
+"""Reads of chat sessions and messages, and of what a message names (through the other apps'
+selectors). Each names its index; see docs/access-patterns.md."""
 
-from tra.auth import Actor
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
+from assessments.models import Assessment
+from documents import selectors as document_selectors
+from documents.models import Document
 from tra.dynamo.pagination import Page, query_page
 from tra.errors import Forbidden, NotFound
+from tra.http.auth import Actor
 
 from .models import SESSION, ChatMessage, ChatSession
 
@@ -70,3 +76,35 @@ def sessions_mine(*, actor: Actor, limit: int | None, cursor: str | None) -> Pag
         limit=limit,
         cursor=cursor,
     )
+
+
+def assessment_of_message(*, actor: Actor, session: ChatSession, name: str | None) -> Assessment | None:
+    """The assessment a message is about: the session's (T2), else the one assessment whose title
+    matches the name the message gives (G7, first 5); None when neither settles it."""
+    if session.assessment_id:
+        return assessment_selectors.assessment_get(actor=actor, assessment_id=session.assessment_id)
+    if not name:
+        return None
+    page = assessment_selectors.assessment_list_mine(actor=actor, query=name, limit=5, cursor=None)
+    return page.items[0] if len(page.items) == 1 else None
+
+
+def document_named(*, actor: Actor, name: str) -> tuple[Document | None, int]:
+    """The actor's document a message names (G10, newest 100) and how many match: by id or whole file
+    name, else by part of the file name. The document only when exactly one matches."""
+    page = document_selectors.document_list_mine(actor=actor, status=None, limit=100, cursor=None)
+    wanted = name.lower()
+    exact = [d for d in page.items if d.document_id == name or d.filename.lower() == wanted]
+    partial = [d for d in page.items if wanted in d.filename.lower()]
+    matches = exact or partial
+    return matches[0] if len(matches) == 1 else None, len(matches)
+
+
+def passage_candidates(*, actor: Actor, assessment_id: str) -> list | None:
+    """T14c: the passages of a session's assessment an open question may be answered from (T7 + T11
+    per linked document); None when the assessment is gone or no longer the actor's."""
+    try:
+        _, candidates = assessment_services.suggestion_candidates(actor=actor, assessment_id=assessment_id)
+    except NotFound:
+        return None
+    return candidates

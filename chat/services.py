@@ -15,22 +15,19 @@ import uuid
 from collections import Counter
 
 from assessments import selectors as assessment_selectors
-from assessments import services as assessment_services
 from llm import services as llm
 from tra import ratelimit
-from tra.auth import Actor
-from tra.dynamo import keys
+from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
-from tra.dynamo.models import timestamp_key, utc_now
 from tra.dynamo.writes import transaction
-from tra.errors import NotFound
+from tra.http.auth import Actor
 
 from . import intents, routing, selectors
-from .models import SESSION, ChatMessage, ChatSession
+from .models import ChatMessage, ChatSession, Intent
 
 # Intents whose tool may call the model (document_summarize, suggest_answer): like the LLM tier, a message
 # routed to one counts against LLM_RATE_LIMIT, or the chat would be a way around the API's 429.
-LLM_TOOL_INTENTS = frozenset({"summarize_document", "suggest_answer"})
+LLM_TOOL_INTENTS = frozenset({Intent.SUMMARIZE_DOCUMENT, Intent.SUGGEST_ANSWER})
 
 _routing_lock = threading.Lock()
 _routing_counts: Counter = Counter()  # this process's messages per tier and per intent
@@ -65,7 +62,8 @@ def session_create(*, actor: Actor, title: str = "", assessment_id: str | None =
 
 
 def _store_turn(session: ChatSession, user: ChatMessage, reply: ChatMessage) -> ChatSession:
-    now = reply.created_at
+    session.updated_at = reply.created_at
+    session.derive_attributes()  # the by_owner sort key follows updated_at
     with transaction() as write:
         write.save(user)
         write.save(reply)
@@ -73,8 +71,8 @@ def _store_turn(session: ChatSession, user: ChatMessage, reply: ChatMessage) -> 
             session,
             actions=[
                 ChatSession.message_count.add(2),
-                ChatSession.updated_at.set(now),
-                ChatSession.owner_sort.set(keys.join(SESSION, timestamp_key(now))),
+                ChatSession.updated_at.set(session.updated_at),
+                ChatSession.owner_sort.set(session.owner_sort),
             ],
             condition=ChatSession.pk.exists(),
             add_version_condition=False,  # concurrent turns in one session both land; the count is an ADD
@@ -86,17 +84,15 @@ async def _passages(actor: Actor, session: ChatSession, text: str):
     """The session's assessment's passages that best match the message, for the LLM tier to answer from."""
     if not session.assessment_id:
         return None
-    try:
-        _, candidates = await run_sync(
-            assessment_services.suggestion_candidates, actor=actor, assessment_id=session.assessment_id
-        )
-    except NotFound:
+    candidates = await run_sync(selectors.passage_candidates, actor=actor, assessment_id=session.assessment_id)
+    if candidates is None:
         return None  # the assessment is gone, or no longer the actor's: answer without its documents
     return await llm.retrieve_passages(question=text, candidates=candidates)
 
 
 async def message_post(*, actor: Actor, session_id: str, text: str) -> tuple[ChatMessage, ChatMessage]:
     fast = routing.route_fast(text)
+    # Charged here, not in the view: only routing tells whether the message may cost an LLM call.
     if fast is None or fast.intent in LLM_TOOL_INTENTS:
         await ratelimit.charge(actor)  # before any read or write: a 429 stores nothing
     session = await run_sync(selectors.session_get, actor=actor, session_id=session_id)

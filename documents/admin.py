@@ -1,7 +1,13 @@
-"""Admin pages for evidence documents: list (index queries), page, file download."""
+"""Admin pages for evidence documents: list (index queries), page, file download.
+
+Apps above documents add sections to the document page through `register_page_panel`
+(assessments: the assessments using the document), so documents knows none of them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -9,9 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from tra.admin import choice_filter, filter_url, list_context, log_action, owner_id_for, page_size, usernames
-from tra.auth import actor_for
-from tra.errors import ApplicationError, InvalidCursor, NotFound
+from tra.admin import log_action, usernames
+from tra.admin_changelist import DynamoChangeList
+from tra.errors import ApplicationError, NotFound
+from tra.http.auth import actor_for
 
 from . import selectors, services
 from .models import DocumentStatus
@@ -19,9 +26,28 @@ from .models import DocumentStatus
 ADMIN_ENTRIES = [("Documents", "documents_document_list")]
 
 
+@dataclass(frozen=True)
+class PagePanel:
+    """A section of the document page: a titled table of links."""
+
+    title: str
+    rows: list[tuple[str, str, str]]  # (link text, link url, detail)
+    empty: str  # shown when there are no rows
+
+
+# Called as panel(site, actor, document) for every document page, in registration order.
+PAGE_PANELS: list[Callable[..., PagePanel]] = []
+
+
+def register_page_panel(panel: Callable[..., PagePanel]) -> None:
+    """Add a section to the document page; apps call this from AppConfig.ready()."""
+    if panel not in PAGE_PANELS:
+        PAGE_PANELS.append(panel)
+
+
 def admin_urls(site):
     return [
-        ("documents/", lambda request: document_list(site, request), "documents_document_list"),
+        ("documents/", lambda request: document_list.view(site, request), "documents_document_list"),
         (
             "documents/<str:document_id>/",
             lambda request, document_id: document_page(site, request, document_id),
@@ -35,51 +61,23 @@ def admin_urls(site):
     ]
 
 
-def document_list(site, request):
-    actor = actor_for(request.user)
-    statuses = [s.value for s in DocumentStatus]
-    status = request.GET.get("status") if request.GET.get("status") in statuses else None
-    owner = request.GET.get("owner", "").strip()
-    try:
-        page = selectors.document_list_for_staff(
-            actor=actor,
-            status=status,
-            owner_id=owner_id_for(owner),
-            limit=page_size(request),
-            cursor=request.GET.get("cursor"),
-        )
-    except InvalidCursor:
-        return HttpResponseRedirect(filter_url(request))
-    names = usernames(item.owner_id for item in page.items)
-    rows = [
-        {
-            "url": reverse(f"{site.name}:documents_document_page", args=[item.document_id]),
-            "cells": [
-                item.filename,
-                item.status,
-                names.get(item.owner_id, item.owner_id),
-                f"{(item.size_bytes or 0) / 1024:.0f} KB",
-                date_format(item.updated_at, "Y-m-d H:i"),
-            ],
-        }
-        for item in page.items
-    ]
-    context = list_context(
-        site,
-        request,
-        title="Documents",
-        columns=["File", "Status", "Owner", "Size", "Updated"],
-        rows=rows,
-        next_cursor=page.next_cursor,
-        filters=[choice_filter(request, title="status", parameter="status", choices=statuses, current=status)],
-        search={
-            "q": "",
-            "owner": owner,
-            "placeholder": None,
-            "hidden": [(name, request.GET[name]) for name in ("status", "size") if request.GET.get(name)],
-        },
-    )
-    return TemplateResponse(request, "admin/tra/dynamo_list.html", context)
+class DocumentChangeList(DynamoChangeList):
+    title = "Documents"
+    columns = ("File", "Status", "Owner", "Size", "Updated")
+    selector = staticmethod(selectors.document_list_for_staff)
+    item_url_name = "documents_document_page"
+    filter_parameter = "status"
+    filter_choices = tuple(status.value for status in DocumentStatus)
+
+    def item_id(self, item) -> str:
+        return item.document_id
+
+    def cells(self, item, owner: str) -> list:
+        size = f"{(item.size_bytes or 0) / 1024:.0f} KB"
+        return [item.filename, item.status, owner, size, date_format(item.updated_at, "Y-m-d H:i")]
+
+
+document_list = DocumentChangeList()
 
 
 def document_page(site, request, document_id: str):
@@ -90,17 +88,13 @@ def document_page(site, request, document_id: str):
         document = selectors.document_get_for_staff(actor=actor, document_id=document_id)
     except NotFound:
         raise Http404(f"document {document_id} not found") from None
-    assessments = selectors.document_assessments_for_staff(actor=actor, document_id=document_id)
     context = {
         **site.each_context(request),
         "title": document.filename,
         "subtitle": None,
         "document": document,
         "owner": usernames([document.owner_id]).get(document.owner_id, document.owner_id),
-        "assessments": [
-            (item, reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]))
-            for item in assessments
-        ],
+        "panels": [panel(site, actor, document) for panel in PAGE_PANELS],
         "download_url": reverse(f"{site.name}:documents_document_download", args=[document_id]),
         "can_regenerate": actor.is_reviewer,
         "list_url": reverse(f"{site.name}:documents_document_list"),
@@ -138,3 +132,6 @@ def _regenerate(site, request, actor, document_id: str):
     )
     messages.success(request, f"Summary regenerated ({summary.provider}).")
     return HttpResponseRedirect(page_url)
+
+
+admin.site.register_pages(admin_urls, ADMIN_ENTRIES)

@@ -1,33 +1,26 @@
-"""Documents API: upload evidence, list and read it, delete it, see where it is used."""
+"""Documents API: upload evidence, list and read it, summarise it, delete it.
+
+`GET /documents/{id}/assessments` (where a document is used) is the assessments app's
+(assessments/api.py, documents_usage_router): documents knows nothing of assessments."""
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
-from pydantic import Field
 
-from tra import ratelimit
 from tra.dynamo.executor import run_sync
 from tra.errors import PayloadTooLarge
-from tra.schemas import Error
+from tra.http.schemas import ERRORS, Error, PageParams
 
 from . import selectors, services
 from .models import DocumentStatus
-from .schemas import DocumentAssessmentPageOut, DocumentOut, DocumentPageOut, SummaryOut, UploadOut
+from .schemas import DocumentOut, DocumentPageOut, SummaryOut, UploadOut
 
 router = Router(tags=["documents"])
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
 
 
-class ListParams(Schema):
+class ListParams(PageParams):
     status: DocumentStatus | None = None
-    limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=4_096)
-
-
-class PageParams(Schema):
-    limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=4_096)
 
 
 class _Upload:
@@ -86,29 +79,15 @@ async def document_get(request: HttpRequest, document_id: str):
 
 @router.delete("/{document_id}", response={204: None, **ERRORS})
 async def document_delete(request: HttpRequest, document_id: str):
-    """Delete my document (its file, passages and fingerprint). Unlink it from assessments first."""
+    """Delete my document (its file, passages and fingerprint). Unlink it from every assessment first."""
     await run_sync(services.document_delete, actor=request.auth, document_id=document_id)
     return Status(204, None)
-
-
-@router.get("/{document_id}/assessments", response={200: DocumentAssessmentPageOut, **ERRORS})
-async def document_assessments(request: HttpRequest, document_id: str, params: Query[PageParams]):
-    """The assessments that use this document."""
-    items, next_cursor = await run_sync(
-        selectors.document_assessments,
-        actor=request.auth,
-        document_id=document_id,
-        limit=params.limit,
-        cursor=params.cursor,
-    )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/{document_id}/summary", response={200: SummaryOut, **ERRORS, 429: Error})
 async def document_summary(request: HttpRequest, document_id: str, refresh: bool = False):
     """Summarise the document (cached: the same text is summarised once); `?refresh=true` makes a new one.
     Counts against the caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
-    await ratelimit.charge(request.auth)
     document, summary = await services.document_summarize(actor=request.auth, document_id=document_id, refresh=refresh)
     return {
         "document_id": document.document_id,

@@ -11,8 +11,9 @@ from enum import StrEnum
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 
 from tra.dynamo import keys
+from tra.dynamo.clock import timestamp_key
 from tra.dynamo.indexes import ByOwner, ByOwnerStatus, ByStatus, ByType
-from tra.dynamo.models import TableModel, timestamp_key
+from tra.dynamo.models import TableModel
 
 DOCUMENT = "DOC"
 CHUNK = "CHUNK"
@@ -78,6 +79,16 @@ class Document(TableModel, discriminator="document"):
     @property
     def document_id(self) -> str:
         return document_id_from_pk(self.pk)
+
+    @classmethod
+    def owner_sort_prefix(cls) -> str:
+        """`by_owner` sort-key prefix of every document: `DOC#`."""
+        return keys.prefix(DOCUMENT)
+
+    @classmethod
+    def owner_status_sort_prefix(cls, status: str) -> str:
+        """`by_owner_status` sort-key prefix of the documents in `status`: `DOC#<status>#`."""
+        return keys.prefix(DOCUMENT, status)
 
     def derive_attributes(self) -> None:
         updated = timestamp_key(self.updated_at)

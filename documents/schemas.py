@@ -6,6 +6,8 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field, StringConstraints
 
+from tra.http.schemas import Page
+
 from .models import DocumentStatus
 
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -43,51 +45,11 @@ class DocumentSummaryOut(Schema):
         return obj.document_id
 
 
+class DocumentPageOut(Page[DocumentSummaryOut]): ...
+
+
 class UploadOut(DocumentOut):
     duplicate: bool = Field(description="true when you had already uploaded this exact file; this is that document")
-
-
-class DocumentPageOut(Schema):
-    items: list[DocumentSummaryOut]
-    next_cursor: str | None
-
-
-class DocumentIdsIn(Schema):
-    document_ids: list[DocumentId] = Field(min_length=1, max_length=1_000)
-
-
-class LinkResultOut(Schema):
-    linked: int = 0
-    unlinked: int = 0
-
-
-class LinkedDocumentOut(Schema):
-    document_id: str
-    linked_by: str
-    linked_at: datetime
-    filename: str | None
-    status: str | None
-    content_type: str | None
-
-
-class LinkedDocumentPageOut(Schema):
-    items: list[LinkedDocumentOut]
-    next_cursor: str | None
-
-
-class DocumentAssessmentOut(Schema):
-    id: str
-    title: str
-    state: str
-
-    @staticmethod
-    def resolve_id(obj) -> str:
-        return obj.assessment_id
-
-
-class DocumentAssessmentPageOut(Schema):
-    items: list[DocumentAssessmentOut]
-    next_cursor: str | None
 
 
 class SummaryOut(Schema):

@@ -1,5 +1,6 @@
 """Writes for evidence documents: upload (validated, extracted, deduplicated), delete,
-and linking to assessments in bulk.
+summaries. Linking documents to assessments is the assessments app's concern
+(assessments/services/links.py); documents knows nothing of assessments.
 
 Upload order keeps every failure clean: the file is checked and its text extracted
 before anything is stored (a refused file leaves nothing behind); then the file and
@@ -9,6 +10,7 @@ the same file by one owner race on the fingerprint's condition: one creates the
 document, the other cleans up after itself and returns that document.
 """
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -20,20 +22,19 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from pynamodb.exceptions import PutError
 
-from assessments.models import AssessmentState, DocumentLink
-from assessments.selectors import assessment_get_owned
-from assessments.services import EDITABLE, record_event
-from tra.auth import Actor
-from tra.dynamo.models import utc_now
+from llm import services as llm
+from tra import ratelimit
+from tra.dynamo.clock import utc_now
+from tra.dynamo.executor import run_sync
 from tra.dynamo.writes import ConditionFailed, TransactionConflict, batch_write, transaction
-from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState
+from tra.http.auth import Actor
 
-from . import extraction, selectors
+from . import extraction, selectors, signals
 from .models import Document, DocumentChunk, DocumentFingerprint, DocumentStatus
 
 logger = logging.getLogger(__name__)
 
-MAX_LINKS_PER_CALL = 1000
 UPLOAD_COMMIT_ATTEMPTS = 3
 
 
@@ -65,7 +66,7 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
     sha256 = hashlib.sha256(data).hexdigest()
     existing = selectors.fingerprint_get(owner_id=actor.user_id, sha256=sha256)
     if existing is not None:
-        return UploadResult(document=_existing(existing.document_id), created=False)
+        return UploadResult(document=selectors.document_current(existing.document_id), created=False)
 
     document_id = uuid.uuid4().hex
     storage_key = default_storage.save(
@@ -116,7 +117,7 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
             winner = selectors.fingerprint_get(owner_id=actor.user_id, sha256=sha256)
             if winner is not None:
                 _discard(storage_key, chunks)
-                return UploadResult(document=_existing(winner.document_id), created=False)
+                return UploadResult(document=selectors.document_current(winner.document_id), created=False)
             if isinstance(error, ConditionFailed) or attempt == UPLOAD_COMMIT_ATTEMPTS - 1:
                 _discard(storage_key, chunks)
                 raise TransactionConflict(
@@ -129,10 +130,6 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
     return UploadResult(document=document, created=True)
 
 
-def _existing(document_id: str) -> Document:
-    return Document.get(*Document.key(document_id), consistent_read=True)
-
-
 def _discard(storage_key: str, chunks: list[DocumentChunk]) -> None:
     try:
         default_storage.delete(storage_key)
@@ -142,13 +139,11 @@ def _discard(storage_key: str, chunks: list[DocumentChunk]) -> None:
 
 
 def document_delete(*, actor: Actor, document_id: str) -> None:
-    """Delete the owner's document, its chunks, fingerprint and file. A document still
-    linked to an assessment is evidence in use: unlink it first (409)."""
+    """Delete the owner's document, its chunks, fingerprint and file. Receivers of
+    signals.document_deleting may refuse first (assessments: a linked document is
+    evidence in use, 409 until it is unlinked)."""
     document = selectors.document_get(actor=actor, document_id=document_id, consistent=True)
-    if selectors.is_linked(document_id):
-        raise Conflict(
-            f"document {document_id} is linked to an assessment; unlink it first", extra={"field": "document_id"}
-        )
+    signals.document_deleting.send(sender=Document, document=document)
     chunks = selectors.chunks_of(document_id)
     try:
         with transaction() as write:
@@ -158,58 +153,6 @@ def document_delete(*, actor: Actor, document_id: str) -> None:
         raise Conflict(f"document {document_id} changed while deleting; retry") from failed
     batch_write(deletes=chunks)
     default_storage.delete(document.storage_key)
-
-
-def _linkable_assessment(actor: Actor, assessment_id: str):
-    assessment = assessment_get_owned(actor=actor, assessment_id=assessment_id)
-    if AssessmentState(assessment.state) not in EDITABLE:
-        raise InvalidState(
-            f"documents of an assessment that is {assessment.state} cannot change", extra={"state": assessment.state}
-        )
-    return assessment
-
-
-def _check_ids(document_ids: list[str]) -> list[str]:
-    unique = list(dict.fromkeys(document_ids))
-    if not unique:
-        raise ValidationFailed("document_ids is empty", extra={"field": "document_ids"})
-    if len(unique) > MAX_LINKS_PER_CALL:
-        raise ValidationFailed(f"at most {MAX_LINKS_PER_CALL} documents per call", extra={"field": "document_ids"})
-    return unique
-
-
-def document_link_many(*, actor: Actor, assessment_id: str, document_ids: list[str]) -> int:
-    """Link the actor's documents to their assessment. Adjacency items only: a link is
-    its own item, so batched puts never touch the assessment or another link."""
-    assessment = _linkable_assessment(actor, assessment_id)
-    unique = _check_ids(document_ids)
-    try:
-        found = selectors.documents_by_ids(unique)
-    except ValueError:
-        found = {}
-    missing = [i for i in unique if i not in found or found[i].owner_id != actor.user_id]
-    if missing:
-        raise NotFound(
-            f"{len(missing)} document(s) not found: {', '.join(missing[:5])}",
-            extra={"field": "document_ids", "missing": missing},
-        )
-    now = utc_now()
-    links = [
-        DocumentLink.build(assessment_id=assessment_id, document_id=i, linked_by=actor.user_id, linked_at=now)
-        for i in unique
-    ]
-    batch_write(puts=links)
-    record_event(assessment, actor=actor, event_type="documents_linked", count=len(links))
-    return len(links)
-
-
-def document_unlink_many(*, actor: Actor, assessment_id: str, document_ids: list[str]) -> int:
-    assessment = _linkable_assessment(actor, assessment_id)
-    unique = _check_ids(document_ids)
-    links = [DocumentLink(*DocumentLink.key(assessment_id, i)) for i in unique]
-    batch_write(deletes=links)
-    record_event(assessment, actor=actor, event_type="documents_unlinked", count=len(links))
-    return len(links)
 
 
 def document_text(document_id: str) -> str:
@@ -230,7 +173,7 @@ def document_text(document_id: str) -> str:
 def _store_summary(*, document_id: str, summary) -> Document:
     """Save the summary on the document; a concurrent edit of the document is retried, not lost."""
     for _attempt in range(3):
-        document = Document.get(*Document.key(document_id), consistent_read=True)
+        document = selectors.document_current(document_id)
         document.summary = summary.text
         document.summary_provider = summary.provider
         document.summary_model = summary.model
@@ -247,21 +190,20 @@ def _store_summary(*, document_id: str, summary) -> Document:
     raise Conflict(f"document {document_id} kept changing while its summary was saved; retry")
 
 
-async def document_summarize(*, actor: Actor, document_id: str, refresh: bool = False):
+async def document_summarize(*, actor: Actor, document_id: str, refresh: bool = False, rate_limited: bool = True):
     """Summarise the owner's document through the cached LLM path and store it on the document.
 
     Async because it awaits the LLM; its DynamoDB work runs on the thread pool.
-    The same text is summarised once, ever (the cache key is the text's content)."""
-    from tra.dynamo.executor import run_sync
-
+    The same text is summarised once, ever (the cache key is the text's content).
+    Counted first against LLM_RATE_LIMIT unless rate_limited=False (tra/ratelimit.py says when)."""
+    if rate_limited:
+        await ratelimit.charge(actor)
     document = await run_sync(selectors.document_get, actor=actor, document_id=document_id)
     return await _summarize(document, refresh=refresh)
 
 
 async def document_resummarize_for_reviewer(*, actor: Actor, document_id: str):
     """The admin's "regenerate": a reviewer asks for a fresh summary of any document."""
-    from tra.dynamo.executor import run_sync
-
     if not actor.is_reviewer:
         raise Forbidden("regenerating a summary needs the reviewer permission")
     document = await run_sync(selectors.document_get_for_staff, actor=actor, document_id=document_id)
@@ -269,15 +211,12 @@ async def document_resummarize_for_reviewer(*, actor: Actor, document_id: str):
 
 
 async def _summarize(document: Document, *, refresh: bool):
-    from llm.services import summarize_text
-    from tra.dynamo.executor import run_sync
-
     text = await run_sync(document_text, document.document_id)
     if not text.strip():
         raise InvalidState(
             f"document {document.document_id} has no extracted text to summarise", extra={"status": document.status}
         )
-    summary = await summarize_text(text=text, refresh=refresh)
+    summary = await llm.summarize_text(text=text, refresh=refresh)
     stored = await run_sync(_store_summary, document_id=document.document_id, summary=summary)
     return stored, summary
 
@@ -286,10 +225,6 @@ async def summarize_pending(*, limit: int | None, concurrency: int, dry_run: boo
     """Summaries for documents that have text but no summary (status `extracted`, found
     through the by_status index), `concurrency` at a time, through the cached LLM path.
     Safe to re-run: a summarised document leaves the queue."""
-    import asyncio
-
-    from tra.dynamo.executor import run_sync
-
     pending = await run_sync(selectors.documents_in_status, DocumentStatus.EXTRACTED.value, limit=limit)
     counts = {"found": len(pending), "summarized": 0, "failed": 0, "cached": 0}
     if dry_run:

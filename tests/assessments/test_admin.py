@@ -9,8 +9,8 @@ from django.test import Client
 from assessments.models import Assessment
 from tests.support import factories
 from tests.support.api import make_user
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
 from tra.dynamo.writes import batch_write
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table"), pytest.mark.django_db]

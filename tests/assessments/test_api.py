@@ -243,7 +243,7 @@ async def test_endpoints_make_no_blocking_call_on_the_event_loop(users, aws_clie
 
 
 async def test_dynamodb_unreachable_is_a_503_with_retry_after(users, settings):
-    from tra.dynamo.local_server import free_port
+    from devtools.local_dynamo.server import free_port
 
     await create(users["owner"])
     settings.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"

@@ -12,10 +12,10 @@ from assessments import services as assessment_services
 from documents.models import Document, DocumentStatus
 from tests.support import factories
 from tests.support.api import make_user
-from tra.auth import actor_for
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
 from tra.dynamo.writes import batch_write
+from tra.http.auth import actor_for
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table"), pytest.mark.django_db(transaction=True)]
 

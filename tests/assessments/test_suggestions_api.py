@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.support.fake_bedrock import FakeBedrock
+from devtools.fake_bedrock import FakeBedrock
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 

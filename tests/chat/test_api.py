@@ -5,7 +5,7 @@ from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat.services import routing_totals
-from tests.support.fake_bedrock import FakeBedrock
+from devtools.fake_bedrock import FakeBedrock
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 
-from tra.auth import token_create
+from tra.http.auth import token_create
 
 
 @dataclass
@@ -78,3 +79,12 @@ def make_user(username: str, *, reviewer: bool = False, staff: bool = False):
 def client_for(user) -> ApiClient:
     _, token = token_create(user=user, name="tests")
     return ApiClient(token, user=user)
+
+
+async def upload_document(
+    client: ApiClient, content: bytes, name: str = "policy.txt", content_type: str = "text/plain"
+):
+    """POST /documents with one file, as a browser's multipart form sends it."""
+    return await client.request(
+        "post", "/documents", data={"file": SimpleUploadedFile(name, content, content_type=content_type)}
+    )

@@ -1,7 +1,7 @@
 """Fault injection on the real botocore DynamoDB client, counting every attempt.
 
 `DynamoFaults.attach(client)` registers a `before-send` handler on a botocore client
-(PynamoDB's shared one: `tra.dynamo.models.botocore_client()`). botocore emits
+(PynamoDB's shared one: `tra.dynamo.connection.botocore_client()`). botocore emits
 `before-send` inside its retry loop, after the request is serialized and signed,
 where it would go on the wire; a response returned there replaces the server's
 answer. botocore then parses it and its retry handler decides exactly as it would

@@ -6,7 +6,7 @@ from datetime import timedelta
 from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, TitleWord, title_words
 from chat.models import ChatMessage, ChatSession
 from documents.models import Document, DocumentChunk
-from tra.dynamo.models import utc_now
+from tra.dynamo.clock import utc_now
 
 
 def new_id() -> str:

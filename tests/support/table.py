@@ -3,8 +3,8 @@
 
 from django.conf import settings
 
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.metering import batch_job
-from tra.dynamo.models import botocore_client
 
 
 def table_items(*pk_prefixes: str) -> list[dict]:

@@ -3,10 +3,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments.models import Assessment
-from documents import services
-from tra.auth import actor_for
+from assessments import selectors, services
 from tra.errors import ApplicationError
+from tra.http.auth import actor_for
 
 
 class Command(BaseCommand):
@@ -27,10 +26,10 @@ class Command(BaseCommand):
             ids += [line.strip() for line in from_file.read_text().splitlines() if line.strip()]
         if not ids:
             raise CommandError("give document ids or --from-file")
-        try:
-            owner_id = Assessment.get(*Assessment.key(assessment)).owner_id
-        except (Assessment.DoesNotExist, ValueError):
-            raise CommandError(f"assessment {assessment} not found") from None
+        found = selectors.assessment_current(assessment)
+        if found is None:
+            raise CommandError(f"assessment {assessment} not found")
+        owner_id = found.owner_id
         owner = get_user_model().objects.filter(pk=owner_id).first()
         if owner is None:
             raise CommandError(f"the owner ({owner_id}) of assessment {assessment} is not a user")

@@ -2,11 +2,10 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments import services
-from assessments.models import Assessment
-from tra.auth import actor_for
+from assessments import selectors, services
 from tra.aws import clients
 from tra.errors import ApplicationError
+from tra.http.auth import actor_for
 
 
 class Command(BaseCommand):
@@ -24,10 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, assessment, all_unanswered, question, refresh, **options):
         if not all_unanswered and not question:
             raise CommandError("give --all-unanswered or at least one --question")
-        try:
-            owner_id = Assessment.get(*Assessment.key(assessment)).owner_id
-        except (Assessment.DoesNotExist, ValueError):
-            raise CommandError(f"assessment {assessment} not found") from None
+        found = selectors.assessment_current(assessment)
+        if found is None:
+            raise CommandError(f"assessment {assessment} not found")
+        owner_id = found.owner_id
         owner = get_user_model().objects.filter(pk=owner_id).first()
         if owner is None:
             raise CommandError(f"the owner ({owner_id}) of assessment {assessment} is not a user")
@@ -41,14 +40,19 @@ class Command(BaseCommand):
         self.stdout.write(f"suggested answers for {len(questions)} question(s)")
 
     async def _run(self, actor, assessment_id, all_unanswered, question_ids, refresh):
+        # rate_limited=False: an operator's run on the owner's behalf is not the owner's request (LLM_RATE_LIMIT).
         try:
             if all_unanswered:
                 return await services.suggestions_for_unanswered(
-                    actor=actor, assessment_id=assessment_id, refresh=refresh
+                    actor=actor, assessment_id=assessment_id, refresh=refresh, rate_limited=False
                 )
             return [
                 await services.suggestion_create(
-                    actor=actor, assessment_id=assessment_id, question_id=question_id, refresh=refresh
+                    actor=actor,
+                    assessment_id=assessment_id,
+                    question_id=question_id,
+                    refresh=refresh,
+                    rate_limited=False,
                 )
                 for question_id in question_ids
             ]
