@@ -1,13 +1,15 @@
 """Admin pages for chat sessions: list (index queries) and the conversation with its routing."""
 
-from django.http import Http404, HttpResponseRedirect
+from django.contrib import admin
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from tra.admin import filter_url, list_context, owner_id_for, page_size, usernames
-from tra.auth import actor_for
+from tra.admin import usernames
+from tra.admin_changelist import DynamoChangeList
 from tra.errors import InvalidCursor, NotFound
+from tra.http.auth import actor_for
 
 from . import selectors
 
@@ -17,7 +19,7 @@ MESSAGES_PER_PAGE = 100
 
 def admin_urls(site):
     return [
-        ("chat/", lambda request: session_list(site, request), "chat_session_list"),
+        ("chat/", lambda request: session_list.view(site, request), "chat_session_list"),
         (
             "chat/<str:session_id>/",
             lambda request, session_id: session_page(site, request, session_id),
@@ -26,43 +28,20 @@ def admin_urls(site):
     ]
 
 
-def session_list(site, request):
-    actor = actor_for(request.user)
-    owner = request.GET.get("owner", "").strip()
-    try:
-        page = selectors.session_list_for_staff(
-            actor=actor, owner_id=owner_id_for(owner), limit=page_size(request), cursor=request.GET.get("cursor")
-        )
-    except InvalidCursor:
-        return HttpResponseRedirect(filter_url(request))
-    names = usernames(item.owner_id for item in page.items)
-    rows = [
-        {
-            "url": reverse(f"{site.name}:chat_session_page", args=[item.session_id]),
-            "cells": [
-                item.title or "(untitled)",
-                names.get(item.owner_id, item.owner_id),
-                item.assessment_id or "",
-                date_format(item.updated_at, "Y-m-d H:i"),
-            ],
-        }
-        for item in page.items
-    ]
-    context = list_context(
-        site,
-        request,
-        title="Chat sessions",
-        columns=["Title", "Owner", "Assessment", "Updated"],
-        rows=rows,
-        next_cursor=page.next_cursor,
-        search={
-            "q": "",
-            "owner": owner,
-            "placeholder": None,
-            "hidden": [("size", request.GET["size"])] if request.GET.get("size") else [],
-        },
-    )
-    return TemplateResponse(request, "admin/tra/dynamo_list.html", context)
+class SessionChangeList(DynamoChangeList):
+    title = "Chat sessions"
+    columns = ("Title", "Owner", "Assessment", "Updated")
+    selector = staticmethod(selectors.session_list_for_staff)
+    item_url_name = "chat_session_page"
+
+    def item_id(self, item) -> str:
+        return item.session_id
+
+    def cells(self, item, owner: str) -> list:
+        return [item.title or "(untitled)", owner, item.assessment_id or "", date_format(item.updated_at, "Y-m-d H:i")]
+
+
+session_list = SessionChangeList()
 
 
 def session_page(site, request, session_id: str):
@@ -85,3 +64,6 @@ def session_page(site, request, session_id: str):
         "list_url": reverse(f"{site.name}:chat_session_list"),
     }
     return TemplateResponse(request, "admin/chat/session_page.html", context)
+
+
+admin.site.register_pages(admin_urls, ADMIN_ENTRIES)

@@ -1,23 +1,16 @@
 """Chat API: sessions and messages; posting a message returns the assistant's routed reply."""
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from tra.dynamo.executor import run_sync
-from tra.schemas import Error
+from tra.http.schemas import ERRORS, Error, PageParams
 
 from . import selectors, services
 from .schemas import MessageIn, MessagePageOut, SessionIn, SessionOut, SessionPageOut, TurnOut
 
 router = Router(tags=["chat"])
-# 413/415: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE or not sent as application/json (tra/parsers.py).
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
-
-
-class PageParams(Schema):
-    limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=4_096)
 
 
 class MessageParams(PageParams):

@@ -6,6 +6,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field, field_validator
 
+from tra.http.schemas import Page
+
 
 class SessionIn(Schema):
     title: str = Field(default="", max_length=200)
@@ -25,9 +27,7 @@ class SessionOut(Schema):
         return obj.session_id
 
 
-class SessionPageOut(Schema):
-    items: list[SessionOut]
-    next_cursor: str | None
+class SessionPageOut(Page[SessionOut]): ...
 
 
 class MessageIn(Schema):
@@ -61,11 +61,9 @@ class MessageOut(Schema):
         return value.as_dict() if hasattr(value, "as_dict") else value
 
 
+class MessagePageOut(Page[MessageOut]): ...
+
+
 class TurnOut(Schema):
     message: MessageOut
     reply: MessageOut
-
-
-class MessagePageOut(Schema):
-    items: list[MessageOut]
-    next_cursor: str | None

@@ -1,19 +1,23 @@
 """TRA's admin site: Django's admin plus pages for the DynamoDB entities.
 
-The entities are PynamoDB items, not ORM models, so each app's admin.py offers
-views (`admin_urls()`) and index entries (`ADMIN_ENTRIES`); this site mounts them
+The entities are PynamoDB items, not ORM models, so each app's admin.py registers
+its views (`admin_urls(site)`) and index entries with `site.register_pages()` when
+the admin autodiscovers it; this site knows no app by name and mounts the views
 under /admin/dynamo/ through `get_urls()`, wraps them in `admin_view()` (staff
 only) and lists them on the index beside the ORM apps. The views render the
 admin's templates with `each_context()`, the way django-rq adds its pages.
+Their change lists are `DynamoChangeList`s (tra/admin_changelist.py).
 """
 
-from importlib import import_module
+from collections.abc import Callable, Sequence
 
 from django.contrib import admin
 from django.urls import NoReverseMatch, path, reverse
 
-DYNAMO_APPS = ("assessments", "documents", "chat")
-PAGE_SIZES = (25, 50, 100)
+from tra.observability.dashboard import dashboard as dashboard_view
+
+# An app's pages: (site) -> [(route, view, url name)], and its index entries: [(label, url name)].
+PageUrls = Callable[[admin.AdminSite], Sequence[tuple[str, Callable, str]]]
 
 
 class TraAdminSite(admin.AdminSite):
@@ -21,16 +25,22 @@ class TraAdminSite(admin.AdminSite):
     site_title = "TRA admin"
     index_title = "Reviews and operations"
 
-    def dynamo_admin_modules(self):
-        return [import_module(f"{app}.admin") for app in DYNAMO_APPS]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[tuple[PageUrls, Sequence[tuple[str, str]]]] = []
+
+    def register_pages(self, urls: PageUrls, entries: Sequence[tuple[str, str]]) -> None:
+        """Called from an app's admin.py (in INSTALLED_APPS order, as the admin autodiscovers)."""
+        self._pages.append((urls, entries))
+
+    def page_urls(self) -> list[tuple[str, Callable, str]]:
+        """Every registered page as (route under /admin/, view, url name)."""
+        return [(f"dynamo/{route}", view, name) for urls, _entries in self._pages for route, view, name in urls(self)]
 
     def get_urls(self):
-        from tra.dashboard import dashboard
-
-        extra = [path("dashboard/", self.admin_view(lambda request: dashboard(self, request)), name="tra_dashboard")]
-        for module in self.dynamo_admin_modules():
-            for route, view, name in module.admin_urls(self):
-                extra.append(path(f"dynamo/{route}", self.admin_view(view), name=name))
+        dashboard = self.admin_view(lambda request: dashboard_view(self, request))
+        extra = [path("dashboard/", dashboard, name="tra_dashboard")]
+        extra += [path(route, self.admin_view(view), name=name) for route, view, name in self.page_urls()]
         return extra + super().get_urls()
 
     def get_app_list(self, request, app_label=None):
@@ -38,8 +48,8 @@ class TraAdminSite(admin.AdminSite):
         if app_label is not None:
             return app_list
         entries = []
-        for module in self.dynamo_admin_modules():
-            for name, url_name in module.ADMIN_ENTRIES:
+        for _urls, page_entries in self._pages:
+            for name, url_name in page_entries:
                 try:
                     url = reverse(f"{self.name}:{url_name}")
                 except NoReverseMatch:
@@ -56,92 +66,12 @@ class TraAdminSite(admin.AdminSite):
         return app_list
 
 
-def page_size(request) -> int:
-    try:
-        size = int(request.GET.get("size", PAGE_SIZES[0]))
-    except ValueError:
-        return PAGE_SIZES[0]
-    return size if size in PAGE_SIZES else PAGE_SIZES[0]
-
-
-def pager(request, next_cursor: str | None) -> dict:
-    """Next/previous links for cursor pages: the cursors of earlier pages travel in `prev`."""
-    params = request.GET.copy()
-    trail = params.getlist("prev")
-    current = params.get("cursor")
-    links = {"next_url": None, "previous_url": None, "page_number": len(trail) + (1 if current else 0) + 1}
-    if next_cursor:
-        forward = params.copy()
-        forward.setlist("prev", [*trail, current] if current else trail)
-        forward["cursor"] = next_cursor
-        forward.setlist("prev", [c for c in forward.getlist("prev") if c])
-        links["next_url"] = "?" + forward.urlencode()
-    if current:
-        back = params.copy()
-        previous = trail[-1] if trail else None
-        back.setlist("prev", trail[:-1])
-        if previous:
-            back["cursor"] = previous
-        else:
-            back.pop("cursor", None)
-        links["previous_url"] = "?" + back.urlencode()
-    return links
-
-
-def filter_url(request, **changes) -> str:
-    """The current change list URL with some filters changed (and paging reset)."""
-    params = request.GET.copy()
-    for key in ("cursor", "prev"):
-        params.pop(key, None)
-    for key, value in changes.items():
-        if value in (None, ""):
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return "?" + params.urlencode()
-
-
-def choice_filter(request, *, title: str, parameter: str, choices, current: str | None) -> dict:
-    """A filter box: "All" plus one option per choice, each a link that keeps the other filters."""
-    options = [{"label": "All", "url": filter_url(request, **{parameter: None}), "selected": current is None}]
-    for value in choices:
-        label = value.replace("_", " ")
-        options.append({"label": label, "url": filter_url(request, **{parameter: value}), "selected": value == current})
-    return {"title": title, "options": options}
-
-
-def list_context(site, request, *, title: str, columns, rows, next_cursor, filters=(), search=None) -> dict:
-    """Everything admin/tra/dynamo_list.html needs."""
-    size = page_size(request)
-    return {
-        **site.each_context(request),
-        "title": title,
-        "subtitle": None,
-        "columns": columns,
-        "rows": rows,
-        "filters": list(filters),
-        "search": search,
-        "sizes": [{"value": s, "url": filter_url(request, size=s), "selected": s == size} for s in PAGE_SIZES],
-        **pager(request, next_cursor),
-    }
-
-
 def usernames(user_ids) -> dict[str, str]:
     """Owner ids (Django user pks as strings) to usernames, one ORM query."""
     from django.contrib.auth import get_user_model
 
     ids = [int(i) for i in set(user_ids) if str(i).isdigit()]
     return {str(user.pk): user.get_username() for user in get_user_model().objects.filter(pk__in=ids)}
-
-
-def owner_id_for(username: str) -> str | None:
-    """The user id for an owner filter; an unknown username matches nobody ("-")."""
-    from django.contrib.auth import get_user_model
-
-    if not username:
-        return None
-    user = get_user_model().objects.filter(username=username).first()
-    return str(user.pk) if user else "-"
 
 
 def log_action(request, *, object_id: str, object_repr: str, message: str) -> None:

@@ -6,6 +6,10 @@
 The budget of the "llm" scope is LLM_RATE_LIMIT ("60/minute": N/second|minute|hour; 0 or empty: no
 limit). It protects the requests that can spend LLM money: a document summary, a suggestion (one
 question or all unanswered), a chat message that goes to the LLM tier or runs an LLM-backed tool.
+The services charge, first thing (a 429 reads and stores nothing): documents' document_summarize,
+assessments' suggestion_create and suggestions_for_unanswered, chat's message_post (only it knows
+the route). A caller that has counted the request already (a chat message's tool: one message counts
+once) or that is no user's request (a management command) passes `rate_limited=False`.
 
 A sliding-window counter (the weighted two-window estimate): one counter per user and window
 (`ratelimit:llm:<user>:<window start>`), created once by `cache.add(key, 0)` (SET NX EX on Redis) and
@@ -34,8 +38,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import caches
 
-from tra.auth import Actor
 from tra.errors import RateLimited
+from tra.http.auth import Actor
 from tra.settings.environment import parse_rate
 
 logger = logging.getLogger(__name__)

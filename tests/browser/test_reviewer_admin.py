@@ -12,7 +12,7 @@ import pytest
 from assessments import services
 from tests.conftest import skip_or_fail
 from tests.support.api import make_user
-from tra.auth import actor_for
+from tra.http.auth import actor_for
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -6,8 +6,8 @@ from django.test import Client
 from chat.models import ChatMessage
 from tests.support import factories
 from tests.support.api import make_user
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
-from tra.dynamo.models import utc_now
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table"), pytest.mark.django_db]
 LIST = "/admin/dynamo/chat/"

@@ -32,7 +32,7 @@ from schemathesis.python import asgi as schemathesis_asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.support.api import make_user
-from tra.auth import token_create
+from tra.http.auth import token_create
 
 # Hypothesis examples per operation and batch. 39 operations x (25 + 10 + 15) take about a minute on 2 cores.
 # TRA_FUZZ_SCALE=10 runs ten times as many, for a longer search by hand.

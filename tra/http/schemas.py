@@ -1,4 +1,4 @@
-"""Schemas shared by every router: the error shape and cursor pages."""
+"""Schemas shared by every router: the error shape, its response map, and cursor pages."""
 
 from typing import Generic, TypeVar
 
@@ -18,6 +18,23 @@ class Error(Schema):
     error: ErrorBody
 
 
+# The errors any authenticated operation may answer, for `response={200: ..., **ERRORS}`.
+# 413/415: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE or not sent as application/json (tra/http/parsers.py).
+# 429 is added only where a request may spend LLM money (tra/ratelimit.py).
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 413: Error, 415: Error, 422: Error, 503: Error}
+
+
+class PageParams(Schema):
+    """The query parameters of every cursor-paged list."""
+
+    limit: int = Field(default=50, ge=1, le=100, description="page size (at most API_MAX_PAGE_SIZE)")
+    cursor: str | None = Field(default=None, max_length=4_096, description="next_cursor of the previous page")
+
+
 class Page(Schema, Generic[T]):
+    """One cursor page of T. Each app names its pages, `class QuestionPageOut(Page[QuestionOut]): ...`:
+    pydantic would name the OpenAPI component of a bare Page[QuestionOut] "Page_QuestionOut_",
+    and generated clients name their classes after the components."""
+
     items: list[T]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
