@@ -1,7 +1,7 @@
 """The JSON API: one NinjaAPI; each app mounts its Router here.
 
 Every endpoint but health and sign-in needs a session or an API token
-(tra/auth.py). Errors are mapped once, here, to one shape:
+(tra/http/auth.py). Errors are mapped once, here, to one shape:
 {"error": {"code", "message", "details"}}. A DynamoDB failure that survived
 botocore's retries is a 503 with Retry-After, never a 500; so is Django's own
 database (users, tokens) when it is unreachable or its pool is exhausted.
@@ -19,15 +19,16 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
+from assessments.api import documents_usage_router
 from assessments.api import router as assessments_router
 from chat.api import router as chat_router
 from documents.api import router as documents_router
-from tra import health as health_checks
-from tra.auth import SessionOrToken
+from llm.api import router as llm_router
 from tra.auth_api import router as auth_router
-from tra.errors import ApplicationError, Forbidden, PayloadTooLarge, RetryLater
-from tra.parsers import JsonObjectParser
-from tra.schemas import Error
+from tra.errors import ApplicationError, PayloadTooLarge, RetryLater
+from tra.http.auth import SessionOrToken
+from tra.http.parsers import JsonObjectParser
+from tra.observability import health as health_checks
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def authentication_error(request: HttpRequest, error: AuthenticationError):
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError):
-    if isinstance(error.__cause__, ApplicationError):  # ninja wraps body-parser errors (tra/parsers.py) in a 400
+    if isinstance(error.__cause__, ApplicationError):  # ninja wraps body-parser errors (tra/http/parsers.py) in a 400
         return application_error(request, error.__cause__)
     return error_response(request, error.status_code, "http_error", error.message)
 
@@ -144,17 +145,9 @@ async def health(request: HttpRequest):
     return Status(200 if result["status"] == health_checks.OK else 503, result)
 
 
-@api.get("/llm/stats", response={200: dict, 401: Error, 403: Error}, tags=["llm"])
-async def llm_stats(request: HttpRequest):
-    """Staff: LLM cache and cost counters, summed over every worker."""
-    if not request.auth.is_staff:
-        raise Forbidden("LLM statistics are for staff")
-    from llm.metrics import astats
-
-    return await astats()
-
-
+api.add_router("/llm", llm_router)
 api.add_router("/auth", auth_router)
 api.add_router("/assessments", assessments_router)
 api.add_router("/documents", documents_router)
+api.add_router("/documents", documents_usage_router)  # GET /documents/{id}/assessments
 api.add_router("/chat", chat_router)

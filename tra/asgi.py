@@ -17,9 +17,9 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402
 
 from llm import bedrock  # noqa: E402 - needs Django set up first
-from tra import usage  # noqa: E402
 from tra.aws import clients  # noqa: E402
 from tra.dynamo import executor  # noqa: E402
+from tra.observability import usage  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

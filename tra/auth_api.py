@@ -10,9 +10,9 @@ from ninja import Router, Schema, Status
 from ninja.utils import check_csrf
 from pydantic import Field
 
-from tra import auth
 from tra.errors import Forbidden, Unauthorized
-from tra.schemas import Error
+from tra.http import auth
+from tra.http.schemas import Error
 
 router = Router(tags=["auth"])
 # A JSON body that does not parse (400), is too large (413) or is not sent as application/json (415).

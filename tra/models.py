@@ -1,7 +1,9 @@
 """Django ORM models of the platform itself (the domain lives in DynamoDB).
 
 Users, sessions and the admin log are Django's own tables; TRA adds API tokens
-and the reviewer permission.
+and the reviewer permission. The platform's one DynamoDB entity, UsageCounter,
+is imported here so that it loads with the app, as the domain apps' models do,
+and the table registry (tra.dynamo.registry.registered_models) sees it.
 """
 
 import hashlib
@@ -9,6 +11,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+
+from tra.observability.models import UsageCounter  # noqa: F401 - registers the entity on the table
 
 TOKEN_PREFIX = "tra"
 

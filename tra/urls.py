@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 
 from tra.api import api
-from tra.metrics import metrics_view
+from tra.observability.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),

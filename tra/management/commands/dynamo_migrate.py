@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tra.dynamo import migrate
-from tra.dynamo.models import botocore_client
+from tra.dynamo.connection import botocore_client
 from tra.dynamo.schema import table_definition
 
 

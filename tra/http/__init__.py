@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every router: who is calling (auth), body parsing, shared schemas."""
