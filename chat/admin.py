@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
+from assessments import selectors as assessment_selectors
 from tra.admin import usernames
 from tra.admin_changelist import DynamoChangeList
 from tra.errors import InvalidCursor, NotFound
@@ -53,6 +54,8 @@ def session_page(site, request, session_id: str):
         )
     except (NotFound, InvalidCursor):
         raise Http404(f"chat session {session_id} not found") from None
+    found = assessment_selectors.assessments_by_ids([session.assessment_id]) if session.assessment_id else []
+    assessment = found[0] if found else None  # None: no assessment, or it was deleted
     context = {
         **site.each_context(request),
         "title": session.title or "Chat session",
@@ -62,6 +65,12 @@ def session_page(site, request, session_id: str):
         "messages_page": messages.items,
         "next_url": f"?cursor={messages.next_cursor}" if messages.next_cursor else None,
         "list_url": reverse(f"{site.name}:chat_session_list"),
+        "assessment": assessment,
+        "assessment_url": (
+            reverse(f"{site.name}:assessments_assessment_page", args=[session.assessment_id])
+            if session.assessment_id
+            else None
+        ),
     }
     return TemplateResponse(request, "admin/chat/session_page.html", context)
 

@@ -1,4 +1,4 @@
-"""Chat sessions and their messages, one item collection per session."""
+"""Chat sessions, their messages and the actions they propose, one item collection per session."""
 
 from enum import StrEnum
 
@@ -11,6 +11,7 @@ from tra.dynamo.models import TableModel
 
 SESSION = "CHAT"
 MESSAGE = "MSG"
+PROPOSAL = "ACT"
 
 
 class Intent(StrEnum):
@@ -23,6 +24,7 @@ class Intent(StrEnum):
     SUBMIT_ASSESSMENT = "submit_assessment"
     LIST_DOCUMENTS = "list_documents"
     HELP = "help"
+    HOW_TO = "how_to"  # "how do I / can I / should I X": answered with how to do X, never X itself
     GENERAL = "general"
 
 
@@ -79,7 +81,7 @@ class ChatMessage(TableModel, discriminator="chat_message"):
     role = UnicodeAttribute()  # user | assistant
     content = UnicodeAttribute()
     intent = UnicodeAttribute(null=True)  # an Intent
-    tier = UnicodeAttribute(null=True)  # regex | keyword | llm
+    tier = UnicodeAttribute(null=True)  # regex | classifier | llm (keyword on messages routed before the classifier)
     confidence = NumberAttribute(null=True)
     tool_result = MapAttribute(null=True)
     input_tokens = NumberAttribute(null=True)
@@ -105,3 +107,44 @@ class ChatMessage(TableModel, discriminator="chat_message"):
     @property
     def message_id(self) -> str:
         return keys.split(self.sk, MESSAGE, 2)[1]
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+
+
+class ChatProposal(TableModel, discriminator="chat_proposal"):
+    """`CHAT#<id>` / `ACT#<action_id>`: a state-changing action a message asked for, waiting for the owner's
+    confirmation (chat.services.proposal_confirm). `assessment_version` is the version the owner saw: a
+    confirmation after the assessment changed is the API's usual 409. Pending until confirmed, once."""
+
+    intent = UnicodeAttribute()  # an Intent that changes state (submit_assessment)
+    assessment_id = UnicodeAttribute()
+    assessment_version = NumberAttribute()
+    title = UnicodeAttribute()  # the assessment's, when proposed
+    summary = UnicodeAttribute()  # what confirming does, in a sentence
+    status = UnicodeAttribute(default=ProposalStatus.PENDING.value)  # a ProposalStatus
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    confirmed_at = UTCDateTimeAttribute(null=True)
+
+    @staticmethod
+    def key(session_id: str, action_id: str) -> tuple[str, str]:
+        return session_pk(session_id), keys.join(PROPOSAL, action_id)
+
+    @classmethod
+    def build(cls, *, session_id: str, action_id: str, **attributes) -> "ChatProposal":
+        return cls(*cls.key(session_id, action_id), **attributes)
+
+    @staticmethod
+    def collection_prefix() -> str:
+        return PROPOSAL + keys.SEPARATOR
+
+    @property
+    def session_id(self) -> str:
+        return session_id_from_pk(self.pk)
+
+    @property
+    def action_id(self) -> str:
+        return keys.split(self.sk, PROPOSAL, 1)[0]

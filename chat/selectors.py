@@ -3,14 +3,14 @@ selectors). Each names its index; see docs/access-patterns.md."""
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
-from assessments.models import Assessment
+from assessments.models import Assessment, title_words
 from documents import selectors as document_selectors
 from documents.models import Document
 from tra.dynamo.pagination import Page, query_page
 from tra.errors import Forbidden, NotFound
 from tra.http.auth import Actor
 
-from .models import SESSION, ChatMessage, ChatSession
+from .models import SESSION, ChatMessage, ChatProposal, ChatSession, ProposalStatus
 
 
 def session_list_for_staff(
@@ -78,31 +78,100 @@ def sessions_mine(*, actor: Actor, limit: int | None, cursor: str | None) -> Pag
     )
 
 
-def assessment_of_message(*, actor: Actor, session: ChatSession, name: str | None) -> Assessment | None:
-    """The assessment a message is about: the session's (T2), else the one assessment whose title
-    matches the name the message gives (G7, first 5); None when neither settles it."""
-    if session.assessment_id:
-        return assessment_selectors.assessment_get(actor=actor, assessment_id=session.assessment_id)
-    if not name:
-        return None
-    page = assessment_selectors.assessment_list_mine(actor=actor, query=name, limit=5, cursor=None)
-    return page.items[0] if len(page.items) == 1 else None
+# Words that name an assessment's kind rather than which one ("the okta review", "Stripe questionnaire"):
+# a name is matched with them first, and without them when they leave no match.
+FILLER_WORDS = frozenset(
+    {"assessment", "assessments", "review", "reviews", "questionnaire", "questionnaires", "vendor", "vendors"}
+)
+# Words that never narrow a title match: articles, possessives, prepositions.
+STOP_WORDS = frozenset({"a", "an", "the", "my", "our", "of", "for", "on", "to", "and", "this", "that"})
+# What refers to the session's own assessment rather than naming one.
+PRONOUNS = frozenset(
+    {"it", "this", "that", "this one", "that one", "the current one", "current", "same", "the same one"}
+    | {f"{lead} {kind}" for lead in ("this", "that", "the", "current", "the current") for kind in FILLER_WORDS}
+)
+NAME_HITS = 100  # title-word hits read for one name (G7); a name shared by more titles must say more
 
 
-def document_named(*, actor: Actor, name: str) -> tuple[Document | None, int]:
-    """The actor's document a message names (G10, newest 100) and how many match: by id or whole file
-    name, else by part of the file name. The document only when exactly one matches."""
+def refers_to_session(name: str | None) -> bool:
+    """No name, or "it" / "this one" / "this assessment": the session's assessment."""
+    return not name or " ".join(title_words(name)) in PRONOUNS
+
+
+def assessments_for_message(*, actor: Actor, session: ChatSession, name: str | None) -> list[Assessment]:
+    """The assessments a message may be about: the session's for no name or "it" (T2), else the actor's
+    assessments whose title words start with the name's words (G7), filler words dropped only when
+    they leave no match; a title equal to the name wins over longer ones. Empty, one, or candidates
+    (by title)."""
+    if refers_to_session(name):
+        if not session.assessment_id:
+            return []
+        try:
+            return [assessment_selectors.assessment_get(actor=actor, assessment_id=session.assessment_id)]
+        except NotFound:
+            return []
+    words = [word for word in title_words(name) if word not in STOP_WORDS]
+    found = _titled(actor, words)
+    narrowed = [word for word in words if word not in FILLER_WORDS]
+    if not found and narrowed and narrowed != words:
+        found = _titled(actor, narrowed)
+    exact = [a for a in found if [w for w in title_words(a.title) if w not in STOP_WORDS] == words]
+    return exact if len(exact) == 1 else sorted(found, key=lambda a: (a.title.lower(), a.assessment_id))
+
+
+def _titled(actor: Actor, words: list[str]) -> list[Assessment]:
+    if not words:
+        return []
+    lead = max(words, key=lambda word: (word not in FILLER_WORDS, len(word)))  # the most selective prefix
+    return assessment_selectors.assessments_titled(actor=actor, words=words, lead=lead, limit=NAME_HITS)
+
+
+def documents_named(*, actor: Actor, name: str) -> list[Document]:
+    """The actor's documents a message names (G10, newest 100): by id or whole file name (case-insensitive,
+    spaces and all), else those whose file name contains the name, else those whose file name contains it
+    once spaces and punctuation are dropped ("soc2 report" finds "SOC 2 report.pdf")."""
     page = document_selectors.document_list_mine(actor=actor, status=None, limit=100, cursor=None)
-    wanted = name.lower()
-    exact = [d for d in page.items if d.document_id == name or d.filename.lower() == wanted]
-    partial = [d for d in page.items if wanted in d.filename.lower()]
-    matches = exact or partial
-    return matches[0] if len(matches) == 1 else None, len(matches)
+    wanted = name.strip().lower()
+    compact = _compact(wanted)
+    for match in (
+        lambda d: d.document_id == name.strip() or d.filename.lower() == wanted,
+        lambda d: wanted in d.filename.lower(),
+        lambda d: bool(compact) and compact in _compact(d.filename),
+    ):
+        found = [document for document in page.items if match(document)]
+        if found:
+            return found
+    return []
+
+
+def _compact(text: str) -> str:
+    return "".join(character for character in text.lower() if character.isalnum())
+
+
+def proposal_get(*, session: ChatSession, action_id: str) -> ChatProposal:
+    """T14d: GetItem `CHAT#<id>`, `ACT#<action_id>`, strongly consistent (it is about to be confirmed)."""
+    try:
+        return ChatProposal.get(*ChatProposal.key(session.session_id, action_id), consistent_read=True)
+    except (ChatProposal.DoesNotExist, ValueError):
+        raise NotFound(f"action {action_id} not found in this chat", extra={"field": "action_id"}) from None
+
+
+def proposals_pending(*, session: ChatSession, now) -> list[ChatProposal]:
+    """T14e: `pk = CHAT#<id> AND begins_with(sk, "ACT#")`, filtered to pending proposals not yet expired."""
+    return list(
+        ChatProposal.query(
+            session.pk,
+            ChatProposal.sk.startswith(ChatProposal.collection_prefix()),
+            filter_condition=(ChatProposal.status == ProposalStatus.PENDING.value) & (ChatProposal.expires_at > now),
+            consistent_read=True,
+        )
+    )
 
 
 def passage_candidates(*, actor: Actor, assessment_id: str) -> list | None:
-    """T14c: the passages of a session's assessment an open question may be answered from (T7 + T11
-    per linked document); None when the assessment is gone or no longer the actor's."""
+    """T14c: the passages of a session's assessment an open question may be answered from (T2 + T7,
+    then the documents' evidence cache: no more DynamoDB calls once warm, however many documents are
+    linked); None when the assessment is gone or no longer the actor's."""
     try:
         _, candidates = assessment_services.suggestion_candidates(actor=actor, assessment_id=assessment_id)
     except NotFound:

@@ -8,22 +8,41 @@ reply and the session's new counters in one transaction: an LLM or DynamoDB
 failure leaves nothing half-written, and costs at most one LLM call. A message
 bound for the LLM tier or an LLM-backed tool is first counted against the user's
 LLM_RATE_LIMIT (tra/ratelimit.py); over it, a 429 before anything is read or written.
+
+A message never changes state by itself: a state-changing intent (submit) replies with a
+proposal, stored as a ChatProposal with the turn, that the session's owner confirms through
+`proposal_confirm` (the confirm endpoint) or by a short "yes" while it is the one pending;
+the confirmation runs the API's own service and is recorded as a turn of its own.
 """
 
+import re
 import threading
 import uuid
 from collections import Counter
+from datetime import datetime
 
 from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
 from llm import services as llm
 from tra import ratelimit
+from tra.dynamo import idempotency
 from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
 from tra.dynamo.writes import transaction
+from tra.errors import ApplicationError, Conflict, InvalidState
 from tra.http.auth import Actor
 
 from . import intents, routing, selectors
-from .models import ChatMessage, ChatSession, Intent
+from .models import ChatMessage, ChatProposal, ChatSession, Intent, ProposalStatus
+
+# What a proposed action does when confirmed: the assessment transition it runs (chat.intents._submit proposes).
+PROPOSAL_ACTIONS = {Intent.SUBMIT_ASSESSMENT: "submit"}
+CONFIRM_TIER = "confirm"  # the `tier` of a confirmation and its result: no routing was involved
+# A short reply that confirms the one pending proposal of its session.
+CONFIRMING = re.compile(
+    r"^(?:y|yes|yep|yeah|yup|ok|okay|sure|confirm|confirmed|go ahead|do it|please do|yes please|yes,? go ahead"
+    r"|yes,? do it|yes,? confirm|yes,? submit it|go for it)[.!\s]*$"
+)
 
 # Intents whose tool may call the model (document_summarize, suggest_answer): like the LLM tier, a message
 # routed to one counts against LLM_RATE_LIMIT, or the chat would be a way around the API's 429.
@@ -57,16 +76,27 @@ def session_create(*, actor: Actor, title: str = "", assessment_id: str | None =
         created_at=now,
         updated_at=now,
     )
-    session.save(condition=ChatSession.pk.does_not_exist())
+    idempotency.save(session, condition=ChatSession.pk.does_not_exist())  # a retry finds its own session
     return session
 
 
-def _store_turn(session: ChatSession, user: ChatMessage, reply: ChatMessage) -> ChatSession:
+def _store_turn(
+    session: ChatSession,
+    user: ChatMessage,
+    reply: ChatMessage,
+    *,
+    proposed: ChatProposal | None = None,
+    confirmed: ChatProposal | None = None,
+) -> ChatSession:
+    """The turn in one transaction, with the proposal its reply makes or the one it confirms (once:
+    conditioned on still being pending, so a concurrent confirmation is a 409)."""
     session.updated_at = reply.created_at
     session.derive_attributes()  # the by_owner sort key follows updated_at
-    with transaction() as write:
-        write.save(user)
-        write.save(reply)
+    # The messages are new items: conditioned so that a retried transaction that had already
+    # committed cannot ADD to message_count twice; its user message (as written) is the witness.
+    with transaction(witness=user) as write:
+        write.save(user, condition=ChatMessage.pk.does_not_exist())
+        write.save(reply, condition=ChatMessage.pk.does_not_exist())
         write.update(
             session,
             actions=[
@@ -77,6 +107,17 @@ def _store_turn(session: ChatSession, user: ChatMessage, reply: ChatMessage) -> 
             condition=ChatSession.pk.exists(),
             add_version_condition=False,  # concurrent turns in one session both land; the count is an ADD
         )
+        if proposed is not None:
+            write.save(proposed, condition=ChatProposal.pk.does_not_exist())
+        if confirmed is not None:
+            write.update(
+                confirmed,
+                actions=[
+                    ChatProposal.status.set(ProposalStatus.CONFIRMED.value),
+                    ChatProposal.confirmed_at.set(reply.created_at),
+                ],
+                condition=ChatProposal.status == ProposalStatus.PENDING.value,
+            )
     return session
 
 
@@ -91,6 +132,12 @@ async def _passages(actor: Actor, session: ChatSession, text: str):
 
 
 async def message_post(*, actor: Actor, session_id: str, text: str) -> tuple[ChatMessage, ChatMessage]:
+    if CONFIRMING.match(text.strip().lower()):
+        # "yes" while exactly one proposal of this session waits: the confirmation, free of charge.
+        session = await run_sync(selectors.session_get, actor=actor, session_id=session_id)
+        pending = await run_sync(selectors.proposals_pending, session=session, now=utc_now())
+        if len(pending) == 1:
+            return await _confirm(actor=actor, session=session, proposal=pending[0], text=text, explain_errors=True)
     fast = routing.route_fast(text)
     # Charged here, not in the view: only routing tells whether the message may cost an LLM call.
     if fast is None or fast.intent in LLM_TOOL_INTENTS:
@@ -111,8 +158,110 @@ async def message_post(*, actor: Actor, session_id: str, text: str) -> tuple[Cha
         content=reply_text,
         intent=route.intent,
         tier=route.tier,
-        confidence=route.confidence,
+        confidence=_confidence(route, result),
         tool_result=result,
     )
-    await run_sync(_store_turn, session, user, reply)
+    proposed = _proposal(session, (result or {}).get("proposed_action"), asked_at)
+    await run_sync(_store_turn, session, user, reply, proposed=proposed)
     return user, reply
+
+
+def _confidence(route: routing.Route, result: dict | None) -> float:
+    """An answer's confidence is the one it was built on (its passages' relevance), not the routing's."""
+    if route.intent == Intent.GENERAL and result and "confidence" in result:
+        return result["confidence"]
+    return route.confidence
+
+
+def _proposal(session: ChatSession, action: dict | None, created_at) -> ChatProposal | None:
+    """The ChatProposal item for a reply's `proposed_action` (chat.intents._submit), stored with the turn."""
+    if not action:
+        return None
+    return ChatProposal.build(
+        session_id=session.session_id,
+        action_id=action["id"],
+        intent=action["intent"],
+        assessment_id=action["assessment_id"],
+        assessment_version=action["assessment_version"],
+        title=action["title"],
+        summary=action["summary"],
+        created_at=created_at,
+        expires_at=datetime.fromisoformat(action["expires_at"]),
+    )
+
+
+async def proposal_confirm(*, actor: Actor, session_id: str, action_id: str) -> tuple[ChatMessage, ChatMessage]:
+    """Carry out a proposed action: the session's owner only (another's is NotFound), once (then 409), before
+    it expires (then 409), through the same service as the API (a changed assessment is its 409)."""
+    session = await run_sync(selectors.session_get, actor=actor, session_id=session_id)
+    proposal = await run_sync(selectors.proposal_get, session=session, action_id=action_id)
+    return await _confirm(actor=actor, session=session, proposal=proposal, text=None, explain_errors=False)
+
+
+async def _confirm(
+    *, actor: Actor, session: ChatSession, proposal: ChatProposal, text: str | None, explain_errors: bool
+) -> tuple[ChatMessage, ChatMessage]:
+    """Run `proposal` and record both turns of it: the confirmation (`text`, or "Confirm: <summary>" from the
+    endpoint) and the result. With `explain_errors` (a "yes" in the chat) a refusal is a reply, as for any
+    message, and the proposal stays as it was; from the endpoint it is the error itself (409, 404...)."""
+    asked_at = utc_now()
+    confirmed = None
+    try:
+        _check_confirmable(proposal, asked_at)
+        done = await run_sync(
+            assessment_services.assessment_transition,
+            actor=actor,
+            assessment_id=proposal.assessment_id,
+            action=PROPOSAL_ACTIONS[proposal.intent],
+            version=int(proposal.assessment_version),
+        )
+        confirmed = proposal
+        reply_text = f"Submitted {done.title} for review."
+        result = {
+            "action_id": proposal.action_id,
+            "id": done.assessment_id,
+            "state": done.state,
+            "version": done.version,
+        }
+    except ApplicationError as error:
+        if not explain_errors or error.status_code == 503:
+            raise
+        reply_text, result = (
+            f"I could not do that: {error.message}.",
+            {"action_id": proposal.action_id, "error": error.code},
+        )
+    user = ChatMessage.build(
+        session_id=session.session_id,
+        message_id=uuid.uuid4().hex,
+        created_at=asked_at,
+        role="user",
+        content=text or f"Confirm: {proposal.summary}",
+        intent=proposal.intent,
+        tier=CONFIRM_TIER,
+    )
+    reply = ChatMessage.build(
+        session_id=session.session_id,
+        message_id=uuid.uuid4().hex,
+        created_at=max(utc_now(), asked_at),
+        role="assistant",
+        content=reply_text,
+        intent=proposal.intent,
+        tier=CONFIRM_TIER,
+        confidence=1.0,
+        tool_result=result,
+    )
+    await run_sync(_store_turn, session, user, reply, confirmed=confirmed)
+    return user, reply
+
+
+def _check_confirmable(proposal: ChatProposal, now) -> None:
+    if proposal.status != ProposalStatus.PENDING:
+        raise Conflict(
+            f"action {proposal.action_id} was already {proposal.status}; nothing was done again",
+            extra={"field": "action_id", "status": proposal.status},
+        )
+    if now >= proposal.expires_at:
+        raise InvalidState(
+            f"action {proposal.action_id} expired at {proposal.expires_at.isoformat()}; ask again for a new proposal",
+            extra={"field": "action_id", "status": "expired", "expired_at": proposal.expires_at.isoformat()},
+        )

@@ -11,6 +11,7 @@ from llm import services as llm
 from ..models import Intent
 from .arguments import extract_arguments
 from .routes import Route
+from .safety import never_act_on_a_question
 from .vocabulary import INTENTS
 
 _INTENT_DESCRIPTIONS = {
@@ -21,6 +22,10 @@ _INTENT_DESCRIPTIONS = {
     Intent.SUBMIT_ASSESSMENT: "the user wants to submit an assessment for review.",
     Intent.LIST_DOCUMENTS: "the user asks which documents are uploaded or linked, or their processing status.",
     Intent.HELP: "the user asks what the assistant can do or how to use it.",
+    Intent.HOW_TO: (
+        'the user asks how, whether or when they can or should do something in TRA ("how do I submit?", '
+        '"should I submit this assessment?"): they want to know how, not to have it done.'
+    ),
     Intent.GENERAL: "anything else, including questions about what the documents say, greetings and thanks.",
 }
 ROUTER_SYSTEM_PROMPT = (
@@ -72,7 +77,8 @@ def parse_llm_reply(text: str, reply: str) -> Route:
         return Route("general", "llm", 0.3, {})  # no answer either: a garbled reply is not one to show
     intent = re.sub(r"[\s-]+", "_", name["name"].lower())
     if intent != "general":
-        return Route(intent, "llm", 0.9, extract_arguments(text, intent))
+        routed = never_act_on_a_question(Route(intent, "llm", 0.9, extract_arguments(text, intent)), text)
+        return routed or Route("general", "llm", 0.9, {})
     # The answer is whatever follows the intent, on its line or below it.
     answer = (line["rest"][name.end() :] + reply[line.end() :]).strip()
     return Route("general", "llm", 0.9, {}, answer or None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Route:
     intent: str
-    tier: str  # regex | keyword | llm
+    tier: str  # regex | classifier | llm (only llm costs a model call)
     confidence: float  # 0..1
     arguments: dict = field(default_factory=dict)
     answer: str | None = None  # set only when the LLM tier answered an open question directly

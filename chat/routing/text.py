@@ -15,3 +15,23 @@ def normalise(text: str) -> str:
 def without_quotes(text: str) -> str:
     """The message with quoted text blanked: a quoted question's words are not the user's request."""
     return QUOTED.sub(" ", text)
+
+
+# "don't list the files, just summarize the SOC2 pdf" asks for the summary; "summarize the pen test,
+# then list the files" asks first for the summary: the clause that carries the request.
+_NEGATED_THEN = re.compile(
+    r"^(?:.*?\b)?(?:don'?t|do not|dont|no need to|skip|not|never mind|instead of)\b[^,;]*?(?:,|;| - )\s*"
+    r"(?:but |just |only |instead |rather )*(?P<request>.+)$",
+    re.IGNORECASE,
+)
+_THEN = re.compile(r"^(?:first |first, )?(?P<request>.+?)(?:,? and then |,? then |, after that |; )", re.IGNORECASE)
+
+
+def request_clause(text: str) -> str:
+    """The part of a message that says what to do: after a negated clause, before a "then" (case kept)."""
+    message = re.sub(r"\s+", " ", text.strip().replace("’", "'"))
+    negated = _NEGATED_THEN.match(message)
+    if negated and len(negated["request"].split()) >= 2:
+        message = negated["request"]
+    then = _THEN.match(message)
+    return then["request"] if then and len(then["request"].split()) >= 2 else message

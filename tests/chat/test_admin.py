@@ -37,3 +37,18 @@ def test_sessions_are_listed_and_messages_show_intent_tier_and_confidence():
     assert meter.calls("Scan") == 0
     assert meter.calls("Query", "by_type") == 1
     assert meter.calls("Query", "table") == 1
+
+
+def test_the_session_page_links_its_assessment_by_title():
+    client = Client()
+    owner = make_user("olivia")
+    client.force_login(make_user("sam", staff=True))
+    assessment = factories.assessment(owner_id=str(owner.pk), title="Acme Cloud hosting review")
+    session = factories.chat_session(owner_id=str(owner.pk), assessment_id=assessment.assessment_id)
+    page = client.get(f"{LIST}{session.session_id}/").content.decode()
+    link = f'<a href="/admin/dynamo/assessments/{assessment.assessment_id}/" id="session-assessment">'
+    assert f"{link}Acme Cloud hosting review</a>" in page
+
+    gone = factories.chat_session(owner_id=str(owner.pk), assessment_id="deleted-assessment")
+    page = client.get(f"{LIST}{gone.session_id}/").content.decode()
+    assert "deleted-assessment (deleted)" in page
