@@ -13,10 +13,13 @@ pooled to AWS_MAX_POOL_CONNECTIONS, timeouts and retry mode from settings);
 `client=` injects another. At most LLM_MAX_CONCURRENCY calls are in flight per
 event loop (a worker process has one): the rest queue on a semaphore.
 
-botocore retries throttling, 5xx, timeouts and connection errors with
-exponential backoff and jitter, up to AWS_MAX_ATTEMPTS tries. What is still
-failing after that becomes `tra.errors.ServiceUnavailable` with `retry_after`
-(and is never cached). Every call that got an answer is metered: model,
+botocore retries throttling, 5xx and connection errors with exponential
+backoff and jitter, up to AWS_MAX_ATTEMPTS tries, but not a Converse whose
+answer did not come within BEDROCK_READ_TIMEOUT_SECONDS: the model may have run
+and been billed, so one request makes at most one such call (tra/aws.py). A
+call, its queueing and its retries together get BEDROCK_DEADLINE_SECONDS. What
+is still failing after that becomes `tra.errors.ServiceUnavailable` with
+`retry_after` (and is never cached). Every call that got an answer is metered: model,
 tokens, latency, retries and cost (LLM_PRICES) in `llm.metrics`.
 
 `messages` use the Converse shape: [{"role": "user", "content": [{"text": ...}]}].
@@ -27,10 +30,10 @@ import time
 import weakref
 from dataclasses import asdict, dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 from django.conf import settings
 
-from llm import cache, metrics
+from llm import cache, metrics, spending
 from tra.aws import clients
 from tra.errors import ServiceUnavailable
 
@@ -125,6 +128,7 @@ async def converse(
     )
 
     async def compute() -> cache.Computed:
+        await spending.spend()  # the flight's leader is about to call: charge its payer
         completion = await invoke(
             task=task, system=system, messages=messages, parameters=parameters, model_id=model_id, client=client
         )
@@ -161,14 +165,23 @@ async def invoke(
     if system:
         request["system"] = [{"text": system}]  # Bedrock refuses an empty system block
     client = client or await clients.get("bedrock-runtime")
-    async with _concurrency_limit():
-        started = time.monotonic()
-        try:
-            response = await client.converse(**request)
-        except (ClientError, BotoCoreError) as error:
-            await metrics.add(bedrock_calls=1, bedrock_errors=1, bedrock_retries=_retries(error))
-            raise _unavailable("Converse", error) from error
-        latency_ms = round((time.monotonic() - started) * 1000)
+    deadline = settings.BEDROCK_DEADLINE_SECONDS
+    try:
+        async with asyncio.timeout(deadline), _concurrency_limit():
+            started = time.monotonic()
+            try:
+                response = await client.converse(**request)
+            except (ClientError, BotoCoreError) as error:
+                await metrics.add(bedrock_calls=1, bedrock_errors=1, bedrock_retries=_retries(error))
+                raise _unavailable("Converse", error) from error
+            latency_ms = round((time.monotonic() - started) * 1000)
+    except TimeoutError as error:
+        await metrics.add(bedrock_calls=1, bedrock_errors=1)
+        raise ServiceUnavailable(
+            f"Bedrock Converse did not answer within the {deadline:g} s deadline (BEDROCK_DEADLINE_SECONDS).",
+            retry_after=10,
+            extra={"error_code": "DeadlineExceeded"},
+        ) from error
     usage = response.get("usage", {})
     input_tokens, output_tokens = usage.get("inputTokens", 0), usage.get("outputTokens", 0)
     cost = metrics.cost_micro_usd(model_id, input_tokens, output_tokens)
@@ -234,6 +247,14 @@ def _unavailable(operation: str, error: Exception) -> ServiceUnavailable:
             f"Bedrock {operation} {reason} ({code}: {message}) after {attempts} attempt(s).",
             retry_after=retry_after,
             extra={"error_code": code, "attempts": attempts},
+        )
+    if isinstance(error, ReadTimeoutError) and operation == "Converse":
+        timeout = settings.BEDROCK_READ_TIMEOUT_SECONDS
+        return ServiceUnavailable(
+            f"Bedrock {operation} did not answer within {timeout:g} s (BEDROCK_READ_TIMEOUT_SECONDS); "
+            "not retried, as the model may have run.",
+            retry_after=10,
+            extra={"error_code": type(error).__name__, "attempts": attempts},
         )
     return ServiceUnavailable(
         f"Bedrock {operation} is unreachable ({type(error).__name__}: {error}).",

@@ -13,10 +13,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from assessments.api import documents_usage_router
@@ -25,12 +27,26 @@ from chat.api import router as chat_router
 from documents.api import router as documents_router
 from llm.api import router as llm_router
 from tra.auth_api import router as auth_router
+from tra.dynamo.idempotency import CONDITION_FAILED, response_code
 from tra.errors import ApplicationError, PayloadTooLarge, RetryLater
 from tra.http.auth import SessionOrToken
 from tra.http.parsers import JsonObjectParser
 from tra.observability import health as health_checks
+from tra.observability.metrics import has_metrics_token
 
 logger = logging.getLogger(__name__)
+
+
+def _docs_switch(view):
+    """/api/docs and /api/openapi.json answer only while API_DOCS_ENABLED (off in production)."""
+
+    def switched(request: HttpRequest, *args, **kwargs):
+        if not settings.API_DOCS_ENABLED:
+            raise Http404("the API docs are turned off (API_DOCS_ENABLED)")
+        return view(request, *args, **kwargs)
+
+    return switched
+
 
 api = NinjaAPI(
     title="TRA",
@@ -39,6 +55,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=SessionOrToken(),
     parser=JsonObjectParser(),
+    docs_decorator=_docs_switch,
 )
 
 
@@ -53,7 +70,7 @@ class CheckOut(Schema):
 
 class HealthOut(Schema):
     status: str
-    checks: dict[str, CheckOut]
+    checks: dict[str, CheckOut] | None = Field(None, description="for staff or the METRICS_TOKEN bearer only")
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, details: dict | None = None):
@@ -105,10 +122,22 @@ def request_too_big(request: HttpRequest, error: RequestDataTooBig):
     return application_error(request, PayloadTooLarge(f"the request body is over the {limit:,}-byte limit"))
 
 
+@api.exception_handler(MultiPartParserError)
+def malformed_multipart(request: HttpRequest, error: MultiPartParserError):
+    # Django raises it when it first reads request.FILES/POST: no boundary, a broken part, ...
+    return error_response(request, 400, "invalid_multipart", f"the multipart body is malformed: {error}")
+
+
 @api.exception_handler(PynamoDBException)
 def dynamodb_error(request: HttpRequest, error: PynamoDBException):
     if isinstance(error, DoesNotExist):  # selectors turn these into NotFound; this is a bug's safety net
         return error_response(request, 404, "not_found", "not found")
+    reasons = [reason and reason.code for reason in getattr(error, "cancellation_reasons", None) or []]
+    if response_code(error) == CONDITION_FAILED or "ConditionalCheckFailed" in reasons:
+        # A condition a service did not turn into a precise answer (tra.dynamo.writes.ConditionFailed is
+        # a Conflict already): a concurrent change got there first, never a 500 or a 503.
+        logger.info("unhandled condition failure: %s", error)
+        return error_response(request, 409, "conflict", "a concurrent change got there first; reload and retry")
     logger.warning("DynamoDB unavailable: %s", error, exc_info=error)
     return _unavailable(request, "DynamoDB")
 
@@ -140,9 +169,19 @@ def _unavailable(request: HttpRequest, what: str):
 
 @api.get("/health", response={200: HealthOut, 503: HealthOut}, auth=None, tags=["health"], exclude_none=True)
 async def health(request: HttpRequest):
-    """Readiness: DynamoDB table and every GSI ACTIVE, cache and database answering."""
+    """Readiness: DynamoDB table and every GSI ACTIVE, cache and database answering. Anonymous callers
+    get the status alone; staff (session) and the METRICS_TOKEN bearer also get each check."""
     result = await health_checks.health()
+    if not await _sees_health_details(request):
+        result = {"status": result["status"]}
     return Status(200 if result["status"] == health_checks.OK else 503, result)
+
+
+async def _sees_health_details(request: HttpRequest) -> bool:
+    if has_metrics_token(request):
+        return True
+    user = await request.auser()
+    return user.is_authenticated and user.is_active and user.is_staff
 
 
 api.add_router("/llm", llm_router)

@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.core import checks
+
+from tra.observability.metrics import check_metrics_token
 
 
 class TraConfig(AppConfig):
     name = "tra"
     verbose_name = "TRA platform"
+
+    def ready(self):
+        checks.register(check_metrics_token, checks.Tags.security)

@@ -9,6 +9,11 @@ end of its single `async_to_sync` scope.
 
 Creating a client costs ~100 ms of blocking work (loading the service model), so
 `warm()` runs at start-up rather than inside the first request.
+
+Bedrock clients read with BEDROCK_READ_TIMEOUT_SECONDS (a model takes seconds to
+answer; DynamoDB keeps the short AWS_READ_TIMEOUT_SECONDS), and a Converse call
+whose answer timed out is not retried: the model may have run, and been billed.
+Throttling, 5xx and connection errors are still retried by botocore.
 """
 
 import asyncio
@@ -17,17 +22,34 @@ from dataclasses import dataclass
 
 import aioboto3
 from aiobotocore.config import AioConfig
+from botocore.exceptions import ReadTimeoutError
 from django.conf import settings
 from django.core.signals import setting_changed
 
 from tra.dynamo import metering
 from tra.dynamo.config import client_config_kwargs, credentials_for
 
+_BEDROCK = frozenset({"bedrock-runtime", "bedrock-agent-runtime"})
+
+
+def _config(service: str) -> AioConfig:
+    kwargs = client_config_kwargs()
+    if service in _BEDROCK:
+        kwargs["read_timeout"] = settings.BEDROCK_READ_TIMEOUT_SECONDS
+    return AioConfig(**kwargs)
+
+
+def _no_retry_after_read_timeout(caught_exception=None, **kwargs):
+    """First `needs-retry` handler of Converse: botocore would retry a read timeout, but the request
+    reached the model. Raising the timeout ends botocore's retry loop with it."""
+    if isinstance(caught_exception, ReadTimeoutError):
+        raise caught_exception
+
 
 def _endpoint_and_region(service: str) -> tuple[str | None, str]:
     if service == "dynamodb":
         return settings.DYNAMODB_ENDPOINT_URL, settings.AWS_REGION
-    if service in {"bedrock-runtime", "bedrock-agent-runtime"}:
+    if service in _BEDROCK:
         return settings.BEDROCK_ENDPOINT_URL, settings.BEDROCK_REGION
     if service == "s3":
         return settings.AWS_S3_ENDPOINT_URL, settings.AWS_S3_REGION_NAME or settings.AWS_REGION
@@ -70,12 +92,14 @@ class ClientRegistry:
             service,
             region_name=region,
             endpoint_url=endpoint,
-            config=AioConfig(**client_config_kwargs()),
+            config=_config(service),
             **credentials_for(endpoint),
         )
         client = await context.__aenter__()
         if service == "dynamodb":
             metering.instrument(client.meta.events)
+        if service == "bedrock-runtime":
+            client.meta.events.register_first("needs-retry.bedrock-runtime.Converse", _no_retry_after_read_timeout)
         self.created += 1
         return _Entry(loop=loop, context=context, client=client)
 

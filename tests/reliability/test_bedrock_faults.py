@@ -111,16 +111,40 @@ async def test_5xx_is_retried_then_a_503_never_cached_and_recovers(users, bedroc
     assert bedrock.converse_calls == 3 + MAX_ATTEMPTS
 
 
-async def test_replies_slower_than_the_read_timeout_are_a_503_and_recover(users, bedrock, document, settings):
-    settings.AWS_READ_TIMEOUT_SECONDS = 0.2  # rebuilds the Bedrock client with it
-    bedrock.latency = 0.5
+async def test_a_reply_slower_than_the_read_timeout_is_one_billed_call_then_a_503_and_recovers(
+    users, bedrock, document, settings
+):
+    # The model runs past BEDROCK_READ_TIMEOUT_SECONDS: botocore would retry the timeout up to
+    # AWS_MAX_ATTEMPTS times, each one a model run billed; the call is made once.
+    settings.AWS_READ_TIMEOUT_SECONDS = 30.0  # DynamoDB's: not the one a model call uses
+    settings.BEDROCK_READ_TIMEOUT_SECONDS = 0.2  # rebuilds the Bedrock client with it
+    bedrock.latency = 1.0
 
     response = await summarize(users["owner"], document)
 
-    error = assert_unavailable(response, retry_after="5")
-    assert "unreachable" in error["message"] and "ReadTimeout" in error["details"]["error_code"]
-    assert bedrock.converse_calls == MAX_ATTEMPTS  # every attempt timed out, each was retried
-    INJECTED["bedrock slow reply"] += MAX_ATTEMPTS
+    error = assert_unavailable(response, retry_after="10")
+    assert "not retried" in error["message"]
+    assert error["details"] == {"error_code": "ReadTimeoutError", "attempts": 1}
+    assert bedrock.converse_calls == 1
+    INJECTED["bedrock slow reply"] += 1
+    bedrock.latency = 0.0
+    await assert_nothing_stored_then_recovers(users["owner"], document, bedrock)
+
+
+async def test_a_throttled_then_slow_model_stops_at_the_deadline_with_a_503(users, bedrock, document, settings):
+    # Throttling is retried (no reply was billed) but the whole call, retries included, has
+    # BEDROCK_DEADLINE_SECONDS; the slow attempt is the last one made.
+    settings.BEDROCK_READ_TIMEOUT_SECONDS = 30.0
+    settings.BEDROCK_DEADLINE_SECONDS = 0.5
+    bedrock.throttle_next = 1
+    bedrock.latency = 2.0
+
+    response = await summarize(users["owner"], document)
+
+    error = assert_unavailable(response, retry_after="10")
+    assert error["details"] == {"error_code": "DeadlineExceeded"}
+    assert bedrock.converse_calls <= 2  # the throttled call and at most one slow one: no retry of it
+    INJECTED["bedrock slow reply"] += 1
     bedrock.latency = 0.0
     await assert_nothing_stored_then_recovers(users["owner"], document, bedrock)
 

@@ -360,3 +360,57 @@ async def test_a_question_without_an_order_after_the_last_possible_one_is_409_no
         assert_error_shape(response, 409, "invalid_state")
         assert response.error["details"] == {"field": "order"}
     assert (await owner.post(path, {"text": "Explicit", "order": 5})).status == 201
+
+
+# --- Malformed multipart (no boundary) ----------------------------------------------------
+
+
+async def _import_csv_path(client) -> str:
+    assessment = (await client.post("/assessments", {"title": "Acme"})).body
+    return f"/assessments/{assessment['id']}/questions/import-csv"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["debug-off", "debug-on"])
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+@pytest.mark.parametrize("target", ["upload", "import-csv"])
+async def test_multipart_without_a_boundary_is_400_in_the_error_shape(
+    users, settings, media, debug, content_type, target
+):
+    settings.DEBUG = debug
+    owner = users["owner"]
+    path = "/documents" if target == "upload" else await _import_csv_path(owner)
+    body = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n--x--\r\n'
+
+    response = await raw_post(owner, path, body, content_type=content_type)
+
+    assert_error_shape(response, 400, "invalid_multipart")
+    assert "boundary" in response.error["message"]
+    assert _document_items() == [] and stored_files(media) == []
+
+
+# --- Strict integers: a boolean is not a number ------------------------------------------
+
+
+async def test_a_boolean_for_an_integer_field_is_422_naming_the_field(users):
+    owner = users["owner"]
+    assessment = (await owner.post("/assessments", {"title": "Acme"})).body
+    path = f"/assessments/{assessment['id']}"
+
+    for value in (False, True):
+        response = await owner.post(f"{path}/questions", {"text": "Is data encrypted?", "order": value})
+        assert_error_shape(response, 422, "validation_failed")
+        assert "order" in response.error["message"]
+    response = await owner.patch(path, {"version": True, "title": "Acme 2"})
+    assert_error_shape(response, 422, "validation_failed")
+    assert "version" in response.error["message"]
+    response = await owner.get("/assessments", limit="true")
+    assert_error_shape(response, 422, "validation_failed")
+    assert "limit" in response.error["message"]
+
+    detail = (await owner.get(path)).body
+    assert (detail["title"], detail["version"], detail["questions"]) == ("Acme", assessment["version"], [])
+    # A real integer still works, and a boolean metadata value stays a boolean.
+    assert (await owner.post(f"{path}/questions", {"text": "Is data encrypted?", "order": 0})).status == 201
+    updated = await owner.patch(path, {"version": assessment["version"], "metadata": {"flag": True, "n": 1}})
+    assert updated.status == 200, updated.body
+    assert updated.body["metadata"] == {"flag": True, "n": 1}

@@ -83,9 +83,15 @@ class DynamoFaults:
 
     # --- faults ----------------------------------------------------------------------
     def throttle(
-        self, operation: str, *, times: int | None = None, code: str = "ProvisionedThroughputExceededException"
+        self,
+        operation: str,
+        *,
+        times: int | None = None,
+        code: str = "ProvisionedThroughputExceededException",
+        after: int = 0,
     ) -> None:
-        self._add(_Fault("throttle", operation, times, 0, code=code, status=400))
+        """`after`: let that many calls of `operation` through first."""
+        self._add(_Fault("throttle", operation, times, after, code=code, status=400))
 
     def fail(self, operation: str, *, times: int | None = None) -> None:
         """500 InternalServerError (botocore retries 5xx)."""

@@ -52,3 +52,16 @@ async def test_a_settings_change_retires_clients_and_close_still_closes_them(reg
     assert await registry.get("dynamodb") is not client
     await registry.close()
     assert registry._retired == []
+
+
+async def test_bedrock_clients_read_with_their_own_timeout_and_dynamodb_keeps_its_short_one(registry, settings):
+    settings.AWS_READ_TIMEOUT_SECONDS = 3.0
+    settings.BEDROCK_READ_TIMEOUT_SECONDS = 45.0
+    settings.BEDROCK_ENDPOINT_URL = "http://127.0.0.1:9"  # never called
+    dynamodb = await registry.get("dynamodb")
+    bedrock = await registry.get("bedrock-runtime")
+    agent = await registry.get("bedrock-agent-runtime")
+    assert dynamodb.meta.config.read_timeout == 3.0
+    assert bedrock.meta.config.read_timeout == agent.meta.config.read_timeout == 45.0
+    assert dynamodb.meta.config.retries["total_max_attempts"] == bedrock.meta.config.retries["total_max_attempts"]
+    await registry.close()

@@ -40,9 +40,10 @@ def test_django_redis_add_is_set_if_absent_with_a_sub_second_expiry(redis_cache)
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-async def test_health_reports_the_redis_cache(redis_cache, dynamo_table, aws_clients):
+async def test_health_reports_the_redis_cache(redis_cache, dynamo_table, aws_clients, settings):
     from django.test import AsyncClient
 
-    response = await AsyncClient().get("/api/health")
+    settings.METRICS_TOKEN = "health-details"
+    response = await AsyncClient().get("/api/health", headers={"Authorization": "Bearer health-details"})
     assert response.status_code == 200
     assert response.json()["checks"]["cache"] == {"status": "ok", "backend": "RedisCache"}

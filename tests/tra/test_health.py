@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
 from devtools.local_dynamo.server import free_port
@@ -11,11 +12,41 @@ from tests.support.loop_guard import blocking_calls_on_event_loop
 from tra.dynamo.connection import botocore_client
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("aws_clients")]
+METRICS_TOKEN = "health-test-token"
 
 
-async def get_health():
-    response = await AsyncClient().get("/api/health")
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    settings.METRICS_TOKEN = METRICS_TOKEN
+
+
+async def get_health(headers: dict | None = None):
+    """The health answer with its details (the METRICS_TOKEN bearer), or as `headers` say."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"} if headers is None else headers
+    response = await AsyncClient().get("/api/health", headers=headers)
     return response.status_code, response.json()
+
+
+async def test_anonymous_callers_get_ok_or_not_ok_only(dynamo_table):
+    assert await get_health(headers={}) == (200, {"status": "ok"})
+    assert await get_health(headers={"Authorization": "Bearer wrong-token"}) == (200, {"status": "ok"})
+    botocore_client().delete_table(TableName=dynamo_table)
+    assert await get_health(headers={}) == (503, {"status": "down"})
+
+
+async def test_staff_get_the_details(dynamo_table):
+    from django.contrib.auth import get_user_model
+
+    from tests.support.api import make_user
+
+    staff = await sync_to_async(make_user)("health-staff", staff=True)
+    plain = await sync_to_async(get_user_model().objects.create_user)("health-plain", password="x")
+    for user, details in ((staff, True), (plain, False)):
+        client = AsyncClient()
+        await client.aforce_login(user)
+        body = (await client.get("/api/health")).json()
+        assert ("checks" in body) is details, body
+        assert body["status"] == "ok"
 
 
 async def test_health_is_ok_with_the_table_and_every_index_active(dynamo_table):
@@ -24,7 +55,7 @@ async def test_health_is_ok_with_the_table_and_every_index_active(dynamo_table):
     assert body["status"] == "ok"
     dynamodb = body["checks"]["dynamodb"]
     assert dynamodb["table"] == "ACTIVE"
-    assert set(dynamodb["indexes"]) >= {"by_owner", "by_status", "by_type", "links_by_document", "title_words"}
+    assert set(dynamodb["indexes"]) >= {"by_owner", "by_status", "by_type", "links_by_document", "title_search"}
     assert set(dynamodb["indexes"].values()) == {"ACTIVE"}
     assert body["checks"]["cache"]["status"] == body["checks"]["database"]["status"] == "ok"
 

@@ -1,17 +1,20 @@
 """GET /metrics: TRA's counters in the Prometheus text format.
 
 DynamoDB capacity is this worker's (tra.dynamo.metering), labelled by operation
-and index; the apps' figures come from the sources they register
+and index: calls count every request sent (retries and failed ones included),
+failed and retries count those apart; the apps' figures come from the sources they register
 (registry.register_metrics): the LLM counters are shared by every worker,
 chat routing counts are this worker's. Prometheus sums per-worker counters
 over the workers it scrapes. Open unless METRICS_TOKEN is set, then a bearer
-token is required.
+token is required; closed (403) while it is unset under METRICS_REQUIRE_TOKEN
+(production settings, where system check tra.W001 warns about it).
 """
 
 import hmac
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core import checks
 from django.http import HttpResponse
 
 from tra.dynamo.metering import meter
@@ -39,6 +42,8 @@ def _dynamodb_families() -> list[MetricFamily]:
         )
         for field, metric in (
             ("calls", "tra_dynamodb_calls_total"),
+            ("failed", "tra_dynamodb_failed_calls_total"),
+            ("retries", "tra_dynamodb_retries_total"),
             ("read_units", "tra_dynamodb_read_capacity_units_total"),
             ("write_units", "tra_dynamodb_write_capacity_units_total"),
             ("items", "tra_dynamodb_items_returned_total"),
@@ -62,11 +67,33 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-async def metrics_view(request):
+def check_metrics_token(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """System check tra.W001: under METRICS_REQUIRE_TOKEN (production), METRICS_TOKEN must be set."""
+    if settings.METRICS_REQUIRE_TOKEN and not settings.METRICS_TOKEN:
+        return [
+            checks.Warning(
+                "METRICS_TOKEN is not set: /metrics answers 403 to every scraper.",
+                hint="Set METRICS_TOKEN and configure the scraper with it as a bearer token.",
+                id="tra.W001",
+            )
+        ]
+    return []
+
+
+def has_metrics_token(request) -> bool:
+    """Whether the request carries `Authorization: Bearer <METRICS_TOKEN>` (False while it is unset)."""
     token = settings.METRICS_TOKEN
-    if token:
-        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(supplied, token):
+    header = request.headers.get("Authorization", "")
+    if not token or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header.removeprefix("Bearer ").strip().encode(), token.encode())
+
+
+async def metrics_view(request):
+    if settings.METRICS_TOKEN:
+        if not has_metrics_token(request):
             return HttpResponse("metrics need the METRICS_TOKEN bearer token\n", status=401, content_type=CONTENT_TYPE)
+    elif settings.METRICS_REQUIRE_TOKEN:
+        return HttpResponse("metrics are closed until METRICS_TOKEN is set\n", status=403, content_type=CONTENT_TYPE)
     body = await sync_to_async(render, thread_sensitive=False)()
     return HttpResponse(body, content_type=CONTENT_TYPE)

@@ -24,3 +24,11 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# /metrics is closed until METRICS_TOKEN is set (system check tra.W001 says so); no API docs unless asked.
+METRICS_REQUIRE_TOKEN = env_bool("METRICS_REQUIRE_TOKEN", True)
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", False)
+
+# `manage.py collectstatic` (a deploy step) fills STATIC_ROOT with hashed, compressed files;
+# WhiteNoise (tra/http/staticfiles.py) serves them with far-future cache headers.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}  # noqa: F405
