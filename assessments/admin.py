@@ -1,6 +1,7 @@
 """Reviewer pages for assessments: the change list (index queries only), the
-assessment page (one item-collection Query) and the review actions (one
-transaction each, with a version check). Same selectors and services as the API."""
+assessment page (a bounded read: four Queries; documents and history page by
+cursor) and the review actions (one transaction each, with a version check).
+Same selectors and services as the API."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,10 +10,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
+from documents import selectors as document_selectors
 from documents.admin import PagePanel
-from tra.admin import log_action, usernames
+from tra.admin import label, log_action, usernames
 from tra.admin_changelist import DynamoChangeList
-from tra.errors import ApplicationError, Conflict, NotFound
+from tra.errors import ApplicationError, Conflict, InvalidCursor, NotFound
 from tra.http.auth import actor_for
 
 from . import selectors, services
@@ -45,7 +47,7 @@ class AssessmentChangeList(DynamoChangeList):
         return item.assessment_id
 
     def cells(self, item, owner: str) -> list:
-        return [item.title, item.state, owner, date_format(item.updated_at, "Y-m-d H:i"), item.version]
+        return [item.title, label(item.state), owner, date_format(item.updated_at, "Y-m-d H:i"), item.version]
 
 
 assessment_list = AssessmentChangeList()
@@ -56,9 +58,17 @@ def assessment_page(site, request, assessment_id: str):
     if request.method == "POST":
         return _review(site, request, actor, assessment_id)
     try:
-        detail = selectors.assessment_detail_for_staff(actor=actor, assessment_id=assessment_id)
+        detail = selectors.assessment_detail_for_staff(
+            actor=actor,
+            assessment_id=assessment_id,
+            links_cursor=request.GET.get("documents") or None,
+            events_cursor=request.GET.get("events") or None,
+        )
     except NotFound:
         raise Http404(f"assessment {assessment_id} not found") from None
+    except InvalidCursor:
+        messages.error(request, "That page link is no longer valid; showing the first page.")
+        return HttpResponseRedirect(reverse(f"{site.name}:assessments_assessment_page", args=[assessment_id]))
     documents = [
         {
             "link": link,
@@ -73,6 +83,10 @@ def assessment_page(site, request, assessment_id: str):
         | {review.reviewer_id for review in detail.reviews}
         | {event.actor_id for event in detail.events}
     )
+
+    def who(user_id: str) -> str:
+        return people.get(user_id, user_id)
+
     can_review = (
         actor.is_reviewer
         and detail.assessment.owner_id != actor.user_id
@@ -84,12 +98,21 @@ def assessment_page(site, request, assessment_id: str):
         "subtitle": None,
         "detail": detail,
         "assessment": detail.assessment,
-        "owner": people.get(detail.assessment.owner_id, detail.assessment.owner_id),
-        "people": people,
+        "owner": who(detail.assessment.owner_id),
+        "state": label(detail.assessment.state),
+        "questions": _question_rows(site, detail.questions),
+        "reviews": [{"review": r, "decision": label(r.decision), "by": who(r.reviewer_id)} for r in detail.reviews],
+        "events": [
+            {"event": e, "type": label(e.event_type), "to_state": label(e.to_state), "by": who(e.actor_id)}
+            for e in detail.events
+        ],
         "documents": documents,
         "can_review": can_review,
-        "decisions": [(d.value, d.value.replace("_", " ").capitalize()) for d in ReviewDecision],
+        "decisions": [(d.value, label(d.value)) for d in ReviewDecision],
         "list_url": reverse(f"{site.name}:assessments_assessment_list"),
+        "more_documents_url": _page_url(request, "documents", detail.links_next_cursor),
+        "older_events_url": _page_url(request, "events", detail.events_next_cursor),
+        "first_page_url": request.path if request.GET else None,
         "reviewer_note": (
             None
             if actor.is_reviewer
@@ -97,6 +120,34 @@ def assessment_page(site, request, assessment_id: str):
         ),
     }
     return TemplateResponse(request, "admin/assessments/assessment_page.html", context)
+
+
+def _question_rows(site, questions) -> list[dict]:
+    """Questions numbered from 1, their suggestions' citations naming the cited files (one BatchGetItem)."""
+    cited = {c.document_id for q in questions if q.suggestion for c in (q.suggestion.citations or [])}
+    files = document_selectors.documents_by_ids(sorted(cited)) if cited else {}
+    rows = []
+    for number, question in enumerate(questions, start=1):
+        citations = [
+            {
+                "quote": citation.quote,
+                "chunk": citation.chunk,
+                "filename": files[citation.document_id].filename if citation.document_id in files else None,
+                "url": reverse(f"{site.name}:documents_document_page", args=[citation.document_id]),
+            }
+            for citation in (question.suggestion.citations or [] if question.suggestion else [])
+        ]
+        rows.append({"number": number, "question": question, "citations": citations})
+    return rows
+
+
+def _page_url(request, parameter: str, cursor: str | None) -> str | None:
+    """This page with `parameter` moved on to `cursor` (documents and history page separately)."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query[parameter] = cursor
+    return f"{request.path}?{query.urlencode()}"
 
 
 def _review(site, request, actor, assessment_id: str):
@@ -133,7 +184,8 @@ def _review(site, request, actor, assessment_id: str):
         object_repr=assessment.title,
         message=f"Review {review.review_id}: {review.decision}, now {assessment.state}. {comment}",
     )
-    messages.success(request, f"Saved: {decision.replace('_', ' ')}. The assessment is now {assessment.state}.")
+    now = label(assessment.state).lower()
+    messages.success(request, f"Saved: {label(decision).lower()}. The assessment is now {now}.")
     return HttpResponseRedirect(page_url)
 
 
@@ -141,7 +193,7 @@ def document_usage_panel(site, actor, document) -> PagePanel:
     """The document page's "Used by" section (registered with documents' admin in apps.py)."""
     assessments = selectors.document_assessments_for_staff(actor=actor, document_id=document.document_id)
     rows = [
-        (item.title, reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]), item.state)
+        (item.title, reverse(f"{site.name}:assessments_assessment_page", args=[item.assessment_id]), label(item.state))
         for item in assessments
     ]
     return PagePanel(title="Used by", rows=rows, empty="No assessment uses this document.")

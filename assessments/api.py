@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from tra.dynamo.executor import run_sync
-from tra.http.schemas import ERRORS, Error, PageParams
+from tra.http.schemas import ERRORS, READ_ERRORS, Error, PageParams
 
 from . import selectors, services
 from .models import AssessmentState
@@ -59,9 +59,13 @@ class _Detail:
     def __init__(self, detail: selectors.AssessmentDetail):
         self._assessment = detail.assessment
         self.questions = detail.questions
+        self.questions_next_cursor = detail.questions_next_cursor
         self.documents = detail.links
+        self.documents_next_cursor = detail.links_next_cursor
         self.reviews = detail.reviews
+        self.reviews_next_cursor = detail.reviews_next_cursor
         self.recent_events = detail.events
+        self.events_next_cursor = detail.events_next_cursor
 
     def __getattr__(self, name):
         return getattr(self._assessment, name)
@@ -69,11 +73,12 @@ class _Detail:
 
 @router.post("", response={201: AssessmentOut, **ERRORS})
 async def assessment_create(request: HttpRequest, payload: AssessmentIn):
+    """Create an assessment (a draft I own)."""
     assessment = await run_sync(services.assessment_create, actor=request.auth, **payload.dict())
     return Status(201, assessment)
 
 
-@router.get("", response={200: AssessmentPageOut, **ERRORS})
+@router.get("", response={200: AssessmentPageOut, **READ_ERRORS})
 async def assessment_list(request: HttpRequest, params: Query[MineParams]):
     """My assessments, newest first; filter by state, search by title word prefix."""
     return await run_sync(
@@ -86,7 +91,7 @@ async def assessment_list(request: HttpRequest, params: Query[MineParams]):
     )
 
 
-@router.get("/review-queue", response={200: AssessmentPageOut, **ERRORS}, tags=["reviews"])
+@router.get("/review-queue", response={200: AssessmentPageOut, **READ_ERRORS}, tags=["reviews"])
 async def review_queue(request: HttpRequest, params: Query[QueueParams]):
     """Reviewers: assessments in a state (default submitted), oldest first."""
     return await run_sync(
@@ -94,15 +99,17 @@ async def review_queue(request: HttpRequest, params: Query[QueueParams]):
     )
 
 
-@router.get("/{assessment_id}", response={200: AssessmentDetailOut, **ERRORS})
+@router.get("/{assessment_id}", response={200: AssessmentDetailOut, **READ_ERRORS})
 async def assessment_detail(request: HttpRequest, assessment_id: str):
-    """The assessment with its questions, linked documents, reviews and recent events (one Query)."""
+    """The assessment with the first page of its questions, linked documents and reviews and its
+    20 latest events (four Queries, whatever its history); the cursors continue each list."""
     detail = await run_sync(selectors.assessment_detail, actor=request.auth, assessment_id=assessment_id)
     return _Detail(detail)
 
 
 @router.patch("/{assessment_id}", response={200: AssessmentOut, **ERRORS})
 async def assessment_update(request: HttpRequest, assessment_id: str, payload: AssessmentUpdateIn):
+    """Edit my assessment's title, description or metadata, sending the version I read (stale: 409)."""
     return await run_sync(
         services.assessment_update, actor=request.auth, assessment_id=assessment_id, **payload.dict(exclude_unset=True)
     )
@@ -120,7 +127,7 @@ async def assessment_transition(request: HttpRequest, assessment_id: str, payloa
     )
 
 
-@router.get("/{assessment_id}/events", response={200: EventPageOut, **ERRORS})
+@router.get("/{assessment_id}/events", response={200: EventPageOut, **READ_ERRORS})
 async def event_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
     """The audit history, newest first."""
     return await run_sync(
@@ -142,8 +149,9 @@ async def review_create(request: HttpRequest, assessment_id: str, payload: Revie
     return Status(201, {"assessment": assessment, "review": review})
 
 
-@router.get("/{assessment_id}/reviews", response={200: ReviewPageOut, **ERRORS}, tags=["reviews"])
+@router.get("/{assessment_id}/reviews", response={200: ReviewPageOut, **READ_ERRORS}, tags=["reviews"])
 async def review_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
+    """The reviewers' decisions on an assessment, oldest first."""
     return await run_sync(
         selectors.reviews_list,
         actor=request.auth,
@@ -153,7 +161,7 @@ async def review_list(request: HttpRequest, assessment_id: str, params: Query[Pa
     )
 
 
-@router.get("/{assessment_id}/questions", response={200: QuestionPageOut, **ERRORS}, tags=["questions"])
+@router.get("/{assessment_id}/questions", response={200: QuestionPageOut, **READ_ERRORS}, tags=["questions"])
 async def question_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
     """Questions in questionnaire order."""
     return await run_sync(
@@ -167,6 +175,7 @@ async def question_list(request: HttpRequest, assessment_id: str, params: Query[
 
 @router.post("/{assessment_id}/questions", response={201: QuestionOut, **ERRORS}, tags=["questions"])
 async def question_create(request: HttpRequest, assessment_id: str, payload: QuestionIn):
+    """Add a question to my assessment (by default after the last one)."""
     question = await run_sync(
         services.question_create, actor=request.auth, assessment_id=assessment_id, **payload.dict()
     )
@@ -193,6 +202,7 @@ async def question_import_csv(request: HttpRequest, assessment_id: str, file: Fi
     "/{assessment_id}/questions/{question_id}/answer", response={200: QuestionOut, **ERRORS}, tags=["questions"]
 )
 async def question_answer(request: HttpRequest, assessment_id: str, question_id: str, payload: AnswerIn):
+    """Answer a question of my assessment, sending the question version I read (stale: 409)."""
     return await run_sync(
         services.question_answer,
         actor=request.auth,
@@ -203,7 +213,7 @@ async def question_answer(request: HttpRequest, assessment_id: str, question_id:
     )
 
 
-@router.get("/{assessment_id}/documents", response={200: LinkedDocumentPageOut, **ERRORS}, tags=["documents"])
+@router.get("/{assessment_id}/documents", response={200: LinkedDocumentPageOut, **READ_ERRORS}, tags=["documents"])
 async def linked_document_list(request: HttpRequest, assessment_id: str, params: Query[PageParams]):
     """The documents linked to this assessment."""
     links = await run_sync(
@@ -230,18 +240,20 @@ async def linked_document_list(request: HttpRequest, assessment_id: str, params:
 
 @router.post("/{assessment_id}/documents", response={200: LinkResultOut, **ERRORS}, tags=["documents"])
 async def document_link(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
-    """Link up to 1,000 of my documents (batched writes, 25 per call)."""
-    linked = await run_sync(
+    """Link up to 1,000 of my documents (batched writes, 25 per call). `linked` counts the new
+    links, `already_linked` the documents that were linked before (left as they were)."""
+    outcome = await run_sync(
         services.document_link_many,
         actor=request.auth,
         assessment_id=assessment_id,
         document_ids=payload.document_ids,
     )
-    return {"linked": linked}
+    return {"linked": outcome.linked, "already_linked": outcome.already_linked}
 
 
 @router.post("/{assessment_id}/documents/unlink", response={200: LinkResultOut, **ERRORS}, tags=["documents"])
 async def document_unlink(request: HttpRequest, assessment_id: str, payload: DocumentIdsIn):
+    """Unlink up to 1,000 documents from my assessment (batched deletes, 25 per call)."""
     unlinked = await run_sync(
         services.document_unlink_many,
         actor=request.auth,
@@ -277,7 +289,7 @@ async def suggestions_for_unanswered(request: HttpRequest, assessment_id: str, r
 # The operation id is the one it had in documents/api.py: generated clients name their methods by it.
 @documents_usage_router.get(
     "/{document_id}/assessments",
-    response={200: DocumentAssessmentPageOut, **ERRORS},
+    response={200: DocumentAssessmentPageOut, **READ_ERRORS},
     operation_id="documents_api_document_assessments",
 )
 async def document_assessments(request: HttpRequest, document_id: str, params: Query[PageParams]):

@@ -127,10 +127,24 @@ class Assessment(TableModel, discriminator="assessment"):
         self.type_key = ASSESSMENT
 
     def companion_items(self) -> list[TableModel]:
-        """One `TitleWord` per searchable word of the title (what word-prefix search queries)."""
+        """One `TitleWord` per searchable word of the title (what word-prefix search queries),
+        carrying the assessment's list columns as they are stored now."""
+        return self.title_word_items(version=self.version)
+
+    def title_word_items(self, *, version: int) -> list["TitleWord"]:
+        """The title's `TitleWord` items with this assessment's list columns at `version` (a
+        service writing the assessment passes the version the write will store). Every write
+        of the assessment rewrites them, so a search page is read from the index alone."""
+        columns = {
+            "owner_id": self.owner_id,
+            "title": self.title,
+            "state": self.state,
+            "version": version,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
         return [
-            TitleWord.build(assessment_id=self.assessment_id, word=word, owner_id=self.owner_id)
-            for word in title_words(self.title)
+            TitleWord.build(assessment_id=self.assessment_id, word=word, **columns) for word in title_words(self.title)
         ]
 
 
@@ -314,38 +328,82 @@ def title_words(title: str) -> list[str]:
     return words
 
 
-class TitleWordsByOwner(GlobalSecondaryIndex):
+# What a search result row shows (AssessmentSummaryOut, the admin list), projected into the
+# title-search indexes so that a search page is one Query; an index's own keys are projected anyway.
+SEARCH_COLUMNS = ("entity_type", "title", "state", "owner_id", "version", "created_at", "updated_at")
+
+
+def _search_projection(*own_keys: str) -> IncludeProjection:
+    return IncludeProjection([name for name in SEARCH_COLUMNS if name not in own_keys])
+
+
+class TitleSearchByOwner(GlobalSecondaryIndex):
     """Search my assessments by word prefix: owner_id = U AND begins_with(word_sort, prefix)."""
 
     class Meta:
-        index_name = "title_words_by_owner"
-        projection = IncludeProjection(["entity_type"])
+        index_name = "title_search_by_owner"
+        projection = _search_projection("owner_id")
 
     owner_id = UnicodeAttribute(hash_key=True)
     word_sort = UnicodeAttribute(range_key=True)  # <word>#<assessment_id>
 
 
-class TitleWords(GlobalSecondaryIndex):
+class TitleSearchByOwnerState(GlobalSecondaryIndex):
+    """... in one state: owner_id = U AND begins_with(state_word_sort, "<state>#<prefix>")."""
+
+    class Meta:
+        index_name = "title_search_by_owner_state"
+        projection = _search_projection("owner_id")
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    state_word_sort = UnicodeAttribute(range_key=True)  # <state>#<word>#<assessment_id>
+
+
+class TitleSearch(GlobalSecondaryIndex):
     """Reviewer search over all assessments: word_bucket = first letter AND begins_with(word_sort, prefix)."""
 
     class Meta:
-        index_name = "title_words"
-        projection = IncludeProjection(["entity_type"])
+        index_name = "title_search"
+        projection = _search_projection()
 
     word_bucket = UnicodeAttribute(hash_key=True)
     word_sort = UnicodeAttribute(range_key=True)
 
 
+class TitleSearchByState(GlobalSecondaryIndex):
+    """... in one state: state_word_bucket = "<state>#<first letter>" AND begins_with(word_sort, prefix)."""
+
+    class Meta:
+        index_name = "title_search_by_state"
+        projection = _search_projection()
+
+    state_word_bucket = UnicodeAttribute(hash_key=True)
+    word_sort = UnicodeAttribute(range_key=True)
+
+
 class TitleWord(TableModel, discriminator="title_word"):
-    """`ASMT#<id>` / `WORD#<word>`: one item per title word, written with the title
-    in one transaction, so word-prefix search is a Query, never a Scan."""
+    """`ASMT#<id>` / `WORD#<word>`: one item per title word, written with every write of the
+    assessment in one transaction (its list columns ride along), so word-prefix search is one
+    Query, never a Scan, and shows what it read."""
 
     owner_id = UnicodeAttribute()
+    # The assessment's list columns (SEARCH_COLUMNS); null on items written before they existed,
+    # until `dynamo_backfill` rewrites them (companion items that differ).
+    title = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
     word_sort = UnicodeAttribute(null=True)
     word_bucket = UnicodeAttribute(null=True)
+    state_word_sort = UnicodeAttribute(null=True)
+    state_word_bucket = UnicodeAttribute(null=True)
 
-    by_owner_word = TitleWordsByOwner()
-    by_word = TitleWords()
+    by_owner_word = TitleSearchByOwner()
+    by_owner_state_word = TitleSearchByOwnerState()
+    by_word = TitleSearch()
+    by_state_word = TitleSearchByState()
 
     @staticmethod
     def key(assessment_id: str, word: str) -> tuple[str, str]:
@@ -367,6 +425,34 @@ class TitleWord(TableModel, discriminator="title_word"):
     def assessment_id(self) -> str:
         return assessment_id_from_pk(self.pk)
 
+    @staticmethod
+    def state_word_prefix(state: str, prefix: str) -> str:
+        """`title_search_by_owner_state` sort-key prefix: `<state>#<prefix>`."""
+        return keys.join(state, prefix)
+
+    @staticmethod
+    def state_bucket(state: str, prefix: str) -> str:
+        """`title_search_by_state` hash key: `<state>#<first letter>`."""
+        return keys.join(state, prefix[0])
+
     def derive_attributes(self) -> None:
         self.word_sort = keys.join(self.word, self.assessment_id)
         self.word_bucket = self.word[0]
+        if self.state:
+            self.state_word_sort = keys.join(self.state, self.word, self.assessment_id)
+            self.state_word_bucket = self.state_bucket(self.state, self.word)
+        else:
+            self.state_word_sort = self.state_word_bucket = None
+
+    def as_assessment(self) -> "Assessment":
+        """The search row as an Assessment carrying the list columns only (as an index page's
+        items do): enough to list it; read the assessment itself for anything else."""
+        return Assessment.build(
+            assessment_id=self.assessment_id,
+            owner_id=self.owner_id,
+            title=self.title,
+            state=self.state,
+            version=self.version,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )

@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from documents.schemas import DocumentId
-from tra.http.schemas import Page
+from tra.http.schemas import Integer, NotABoolean, Page
 
 from .models import MAX_QUESTION_ORDER, AssessmentState, ReviewDecision
 
@@ -49,7 +49,7 @@ class AssessmentIn(Schema):
 
 
 class AssessmentUpdateIn(Schema):
-    version: int = Field(ge=1, description="the version you read; a stale one is a 409")
+    version: Integer = Field(ge=1, description="the version you read; a stale one is a 409")
     title: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=10_000)
     metadata: dict[MetadataKey, MetadataValue] | None = Field(default=None, max_length=50)
@@ -89,13 +89,13 @@ class AssessmentPageOut(Page[AssessmentSummaryOut]): ...
 
 class TransitionIn(Schema):
     action: Literal["start", "submit", "reopen", "archive", "start_review"]
-    version: int = Field(ge=1)
+    version: Integer = Field(ge=1)
 
 
 class ReviewIn(Schema):
     decision: ReviewDecision
     comment: str = Field(default="", max_length=5_000, description="required to reject or request changes")
-    version: int = Field(ge=1, description="the assessment version you reviewed")
+    version: Integer = Field(ge=1, description="the assessment version you reviewed")
 
 
 class ReviewOut(Schema):
@@ -158,7 +158,9 @@ class SuggestionOut(Schema):
 class QuestionIn(Schema):
     text: str = Field(min_length=1, max_length=2_000, pattern=NOT_BLANK)
     category: str | None = Field(default=None, max_length=100)
-    order: int | None = Field(default=None, ge=0, le=MAX_QUESTION_ORDER, description="default: after the last")
+    order: Annotated[int, Field(ge=0, le=MAX_QUESTION_ORDER), NotABoolean] | None = Field(
+        default=None, description="default: after the last"
+    )
 
     _text = field_validator("text")(_not_blank)
 
@@ -194,7 +196,7 @@ class ImportOut(Schema):
 
 class AnswerIn(Schema):
     answer: str = Field(max_length=20_000)
-    version: int = Field(ge=1, description="the question version you read")
+    version: Integer = Field(ge=1, description="the question version you read")
 
 
 class LinkOut(Schema):
@@ -204,10 +206,17 @@ class LinkOut(Schema):
 
 
 class AssessmentDetailOut(AssessmentOut):
+    """The first page of each collection; a `*_next_cursor` continues it on its list endpoint
+    (`/questions`, `/documents`, `/reviews`, `/events`), null when that was all."""
+
     questions: list[QuestionOut]
+    questions_next_cursor: str | None
     documents: list[LinkOut]
+    documents_next_cursor: str | None
     reviews: list[ReviewOut]
+    reviews_next_cursor: str | None
     recent_events: list[EventOut]
+    events_next_cursor: str | None
 
 
 # Document links: an assessment's evidence, and (from a document) the assessments using it.
@@ -217,6 +226,7 @@ class DocumentIdsIn(Schema):
 
 class LinkResultOut(Schema):
     linked: int = 0
+    already_linked: int = 0
     unlinked: int = 0
 
 

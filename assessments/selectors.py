@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from documents import selectors as document_selectors
 from documents.models import Document
+from tra.dynamo.cursor import decode_cursor, encode_cursor
 from tra.dynamo.models import TableModel
 from tra.dynamo.pagination import Page, query_page
 from tra.errors import Forbidden, NotFound, ValidationFailed
@@ -18,6 +19,7 @@ from .models import (
     ASSESSMENT,
     Assessment,
     AssessmentEvent,
+    AssessmentState,
     DocumentLink,
     Question,
     Review,
@@ -27,20 +29,28 @@ from .models import (
 )
 
 RECENT_EVENTS = 20
+DETAIL_PAGE = 100  # links, questions and reviews on the detail's first page; the rest by cursor
 # The states a review queue may list: only assessments that have been submitted reach them. A draft, or work
 # in progress or archived without ever being submitted, is its owner's private work (see can_read); the
 # by_status index does not project submitted_at, so those states cannot be filtered and are not queues.
 QUEUE_STATES = ("submitted", "under_review", "approved", "rejected", "changes_requested")
-DETAIL_END = TitleWord.collection_prefix()  # the detail Query stops before the title-search words
+HEAD_END = AssessmentEvent.collection_prefix()  # `#META` and the `DOC#` links sort before the events
 
 
 @dataclass
 class AssessmentDetail:
+    """The assessment and the first page of each of its collections (events newest first), with
+    the cursors of the next pages (None: that was all), which the list endpoints take."""
+
     assessment: Assessment
     questions: list[Question] = field(default_factory=list)
     links: list[DocumentLink] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     events: list[AssessmentEvent] = field(default_factory=list)
+    questions_next_cursor: str | None = None
+    links_next_cursor: str | None = None
+    reviews_next_cursor: str | None = None
+    events_next_cursor: str | None = None
 
 
 def can_read(actor: Actor, assessment: Assessment) -> bool:
@@ -77,52 +87,101 @@ def assessment_get_owned(*, actor: Actor, assessment_id: str, consistent: bool =
     return assessment
 
 
-def assessment_detail(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
-    """T1: one Query of the item collection, `pk = ASMT#<id> AND sk < "WORD#"`."""
-    detail = _load_detail(assessment_id)
-    if detail is None or not can_read(actor, detail.assessment):
-        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
-    return detail
-
-
-def assessment_detail_for_staff(*, actor: Actor, assessment_id: str) -> AssessmentDetail:
-    """T1 for the admin: staff see every assessment (reviewers act on them)."""
-    if not actor.is_staff:
-        raise Forbidden("the admin is for staff")
-    detail = _load_detail(assessment_id)
+def assessment_detail(
+    *, actor: Actor, assessment_id: str, links_cursor: str | None = None, events_cursor: str | None = None
+) -> AssessmentDetail:
+    """T1: a bounded read whatever the assessment's history: four Queries (see `_load_detail`)."""
+    detail = _load_detail(assessment_id, actor=actor, links_cursor=links_cursor, events_cursor=events_cursor)
     if detail is None:
         raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
     return detail
 
 
-def _load_detail(assessment_id: str) -> AssessmentDetail | None:
+def assessment_detail_for_staff(
+    *, actor: Actor, assessment_id: str, links_cursor: str | None = None, events_cursor: str | None = None
+) -> AssessmentDetail:
+    """T1 for the admin: staff see every assessment (reviewers act on them)."""
+    if not actor.is_staff:
+        raise Forbidden("the admin is for staff")
+    detail = _load_detail(assessment_id, actor=None, links_cursor=links_cursor, events_cursor=events_cursor)
+    if detail is None:
+        raise NotFound(f"assessment {assessment_id} not found", extra={"field": "assessment_id"})
+    return detail
+
+
+def _load_detail(
+    assessment_id: str, *, actor: Actor | None, links_cursor: str | None, events_cursor: str | None
+) -> AssessmentDetail | None:
+    """`pk = ASMT#<id> AND sk < "EVT#"` with Limit 1 + DETAIL_PAGE (the #META item, then the first
+    links; with `links_cursor`, a GetItem and T7's page after it), access checked on #META before
+    anything else is read; then T6 newest first with Limit RECENT_EVENTS (from `events_cursor`),
+    T3 and T5 with Limit DETAIL_PAGE. At most 1 + 3 x DETAIL_PAGE + RECENT_EVENTS items."""
     try:
         pk = Assessment.key(assessment_id)[0]
     except ValueError:
         return None
-    detail = None
-    for item in TableModel.query(pk, TableModel.sk < DETAIL_END):
-        if isinstance(item, Assessment):
-            detail = AssessmentDetail(assessment=item)
-        elif detail is None:
-            continue
-        elif isinstance(item, Question):
-            detail.questions.append(item)
-        elif isinstance(item, DocumentLink):
-            detail.links.append(item)
-        elif isinstance(item, Review):
-            detail.reviews.append(item)
-        elif isinstance(item, AssessmentEvent):
-            detail.events.append(item)
-    if detail is not None:
-        detail.events = list(reversed(detail.events[-RECENT_EVENTS:]))  # newest first
-    return detail
+    links_scope, events_scope = f"assessments.documents:{assessment_id}", f"assessments.events:{assessment_id}"
+    decode_cursor(links_cursor, scope=links_scope)  # a bad cursor is a 400 before any read
+    decode_cursor(events_cursor, scope=events_scope)
+    if links_cursor is None:
+        head = TableModel.query(pk, TableModel.sk < HEAD_END, limit=1 + DETAIL_PAGE, page_size=1 + DETAIL_PAGE)
+        items = list(head)
+        if not items or not isinstance(items[0], Assessment):
+            return None
+        assessment = items[0]
+        links = [item for item in items[1:] if isinstance(item, DocumentLink)]
+        more = len(items) == 1 + DETAIL_PAGE and head.last_evaluated_key
+        links_page = Page(items=links, next_cursor=encode_cursor(more or None, scope=links_scope))
+    else:
+        try:
+            assessment = Assessment.get(*Assessment.key(assessment_id))
+        except Assessment.DoesNotExist:
+            return None
+        links_page = None
+    if actor is not None and not can_read(actor, assessment):
+        return None
+    if links_page is None:
+        links_page = _collection(DocumentLink, pk, scope=links_scope, cursor=links_cursor)
+    events = _collection(
+        AssessmentEvent,
+        pk,
+        scope=events_scope,
+        cursor=events_cursor,
+        limit=RECENT_EVENTS,
+        scan_index_forward=False,
+    )
+    questions = _collection(Question, pk, scope=f"assessments.questions:{assessment_id}")
+    reviews = _collection(Review, pk, scope=f"assessments.reviews:{assessment_id}")
+    return AssessmentDetail(
+        assessment=assessment,
+        questions=questions.items,
+        links=links_page.items,
+        reviews=reviews.items,
+        events=events.items,
+        questions_next_cursor=questions.next_cursor,
+        links_next_cursor=links_page.next_cursor,
+        reviews_next_cursor=reviews.next_cursor,
+        events_next_cursor=events.next_cursor,
+    )
+
+
+def _collection(model, pk: str, *, scope: str, cursor: str | None = None, limit: int = DETAIL_PAGE, **kwargs) -> Page:
+    """One page of an item collection, as the collection's list endpoint pages it."""
+    return query_page(
+        model.query,
+        pk,
+        model.sk.startswith(model.collection_prefix()),
+        scope=scope,
+        limit=limit,
+        cursor=cursor,
+        **kwargs,
+    )
 
 
 def assessment_list_mine(
     *, actor: Actor, state: str | None = None, query: str | None = None, limit: int | None, cursor: str | None
 ) -> Page[Assessment]:
-    """G1 (by_owner), G2 (by_owner_status) or G7 (title_words_by_owner + BatchGetItem)."""
+    """G1 (by_owner), G2 (by_owner_status) or G7 (title_search_by_owner / _by_owner_state)."""
     scope = f"assessments.mine:{actor.user_id}:{state or ''}:{query or ''}"
     if query:
         return _search(actor=actor, state=state, query=query, limit=limit, cursor=cursor, scope=scope)
@@ -138,28 +197,55 @@ def assessment_list_mine(
 
 
 def _search(*, actor: Actor, state: str | None, query: str, limit: int | None, cursor: str | None, scope: str):
+    """G7: one Query of my title words, the state in the key when filtered; the rows are the
+    words' projected list columns, so nothing else is read."""
     words = title_words(query)
     if not words:
         return Page(items=[], next_cursor=None)
-    # The longest word is the most selective prefix; the others filter the page.
-    lead = max(words, key=len)
     hits = query_page(
-        TitleWord.by_owner_word.query,
-        actor.user_id,
-        TitleWord.word_sort.startswith(lead),
-        scope=scope,
-        limit=limit,
-        cursor=cursor,
+        *_word_query(_lead(words), owner_id=actor.user_id, state=state), scope=scope, limit=limit, cursor=cursor
     )
-    assessments = assessments_by_ids([hit.assessment_id for hit in hits.items])
-    matched = [
-        assessment
-        for assessment in assessments
-        if assessment.owner_id == actor.user_id
-        and (state is None or assessment.state == state)
-        and all(any(word.startswith(part) for word in title_words(assessment.title)) for part in words)
-    ]
-    return Page(items=matched, next_cursor=hits.next_cursor)
+    return Page(items=_search_rows(hits.items, words), next_cursor=hits.next_cursor)
+
+
+def _word_query(lead: str, *, owner_id: str | None, state: str | None) -> tuple:
+    """The title-search index, hash key and key condition for a word prefix, an owner and a state:
+    each filter is part of the key (G7, G8)."""
+    if owner_id and state:
+        prefix = TitleWord.state_word_prefix(state, lead)
+        return TitleWord.by_owner_state_word.query, owner_id, TitleWord.state_word_sort.startswith(prefix)
+    if owner_id:
+        return TitleWord.by_owner_word.query, owner_id, TitleWord.word_sort.startswith(lead)
+    if state:
+        return TitleWord.by_state_word.query, TitleWord.state_bucket(state, lead), TitleWord.word_sort.startswith(lead)
+    return TitleWord.by_word.query, lead[0], TitleWord.word_sort.startswith(lead)
+
+
+def _lead(words: list[str]) -> str:
+    """The word whose prefix the index is queried on: the longest, the likeliest to be the rarest."""
+    return max(words, key=len)
+
+
+def _search_rows(hits: list[TitleWord], words: list[str]) -> list[Assessment]:
+    """The hits whose projected title has a word starting with each of `words`, once per assessment,
+    as list rows. Words written before their list columns were (title null until `dynamo_backfill`
+    rewrites them) are read from their assessments instead."""
+    unique = list({hit.assessment_id: hit for hit in hits}.values())
+    legacy = {item.assessment_id: item for item in assessments_by_ids([h.assessment_id for h in unique if not h.title])}
+    rows = [hit.as_assessment() if hit.title else legacy.get(hit.assessment_id) for hit in unique]
+    return [row for row in rows if row is not None and _titled(row.title, words)]
+
+
+def _titled(title: str, words: list[str]) -> bool:
+    return all(any(word.startswith(part) for word in title_words(title)) for part in words)
+
+
+def assessments_titled(*, actor: Actor, words: list[str], lead: str, limit: int = 100) -> list[Assessment]:
+    """G7 for a name a chat message gives: the actor's assessments with a title word starting with `lead`
+    (the caller's most selective word; the first `limit` word hits); each of `words` must start one of
+    the title's words. List columns only (from the index's projection)."""
+    hits = TitleWord.by_owner_word.query(actor.user_id, TitleWord.word_sort.startswith(lead), limit=limit)
+    return _search_rows(list(hits), words)
 
 
 def assessments_by_ids(assessment_ids: list[str]) -> list[Assessment]:
@@ -167,6 +253,11 @@ def assessments_by_ids(assessment_ids: list[str]) -> list[Assessment]:
     unique = list(dict.fromkeys(assessment_ids))
     found = {item.assessment_id: item for item in Assessment.batch_get([Assessment.key(i) for i in unique])}
     return [found[i] for i in unique if i in found]
+
+
+# States a reviewer works through in arrival order: the admin's filter lists them oldest first, as
+# the API's review queue does (other states, newest first).
+ARRIVAL_ORDER_STATES = frozenset({AssessmentState.SUBMITTED.value, AssessmentState.UNDER_REVIEW.value})
 
 
 def assessment_list_for_staff(
@@ -178,9 +269,10 @@ def assessment_list_for_staff(
     limit: int | None,
     cursor: str | None,
 ) -> Page[Assessment]:
-    """The admin change list, newest first: each filter is an index.
+    """The admin change list, newest first - but a reviewer's queue state (submitted, under
+    review) oldest first, as the API's review queue: each filter is an index.
 
-    G8 (title_words across owners) for a search, G2 (by_owner_status) for owner and
+    G8 (title_search / title_search_by_state across owners) for a search, G2 (by_owner_status) for owner and
     state, G6 (by_owner) for an owner, G5 (by_status) for a state, else G4 (by_type).
     """
     if not actor.is_staff:
@@ -191,16 +283,8 @@ def assessment_list_for_staff(
         words = title_words(query)
         if not words:
             return Page(items=[], next_cursor=None)
-        lead = max(words, key=len)
-        hits = query_page(TitleWord.by_word.query, lead[0], TitleWord.word_sort.startswith(lead), **common)
-        matched = [
-            assessment
-            for assessment in assessments_by_ids([hit.assessment_id for hit in hits.items])
-            if (state is None or assessment.state == state)
-            and (owner_id is None or assessment.owner_id == owner_id)
-            and all(any(word.startswith(part) for word in title_words(assessment.title)) for part in words)
-        ]
-        return Page(items=matched, next_cursor=hits.next_cursor)
+        hits = query_page(*_word_query(_lead(words), owner_id=owner_id, state=state), **common)
+        return Page(items=_search_rows(hits.items, words), next_cursor=hits.next_cursor)
     if owner_id and state:
         condition = Assessment.owner_status_sort.startswith(Assessment.owner_status_sort_prefix(state))
         return query_page(Assessment.by_owner_status.query, owner_id, condition, scan_index_forward=False, **common)
@@ -208,7 +292,8 @@ def assessment_list_for_staff(
         condition = Assessment.owner_sort.startswith(Assessment.owner_sort_prefix())
         return query_page(Assessment.by_owner.query, owner_id, condition, scan_index_forward=False, **common)
     if state:
-        return query_page(Assessment.by_status.query, status_key(state), scan_index_forward=False, **common)
+        oldest_first = state in ARRIVAL_ORDER_STATES
+        return query_page(Assessment.by_status.query, status_key(state), scan_index_forward=oldest_first, **common)
     return query_page(Assessment.by_type.query, ASSESSMENT, scan_index_forward=False, **common)
 
 
@@ -255,11 +340,14 @@ def questions_list(*, actor: Actor, assessment_id: str, limit: int | None, curso
     )
 
 
-def question_get(*, actor: Actor, assessment_id: str, question_id: str) -> tuple[Assessment, Question]:
-    """T2 + T4: the assessment (for access) and the question, two GetItems."""
+def question_get(
+    *, actor: Actor, assessment_id: str, question_id: str, consistent: bool = True
+) -> tuple[Assessment, Question]:
+    """T2 + T4: the assessment (for access) and the question, two GetItems (the question strongly
+    consistent unless `consistent=False`: a suggestion, stored by ADD on the version, needs no more)."""
     assessment = assessment_get(actor=actor, assessment_id=assessment_id)
     try:
-        return assessment, Question.get(*Question.key(assessment_id, question_id), consistent_read=True)
+        return assessment, Question.get(*Question.key(assessment_id, question_id), consistent_read=consistent)
     except (Question.DoesNotExist, ValueError):
         raise NotFound(f"question {question_id} not found", extra={"field": "question_id"}) from None
 
@@ -313,6 +401,12 @@ def linked_documents(*, actor: Actor, assessment_id: str, limit: int | None, cur
 def links_of(assessment: Assessment) -> list[DocumentLink]:
     """T7 over every page: the assessment's document links, for services and batch jobs."""
     return list(DocumentLink.query(assessment.pk, DocumentLink.sk.startswith(DocumentLink.collection_prefix())))
+
+
+def links_among(assessment: Assessment, document_ids: list[str]) -> set[str]:
+    """T8's check: which of these documents are already linked (BatchGetItem of the link keys)."""
+    keys = [DocumentLink.key(assessment.assessment_id, i) for i in dict.fromkeys(document_ids)]
+    return {link.document_id for link in DocumentLink.batch_get(keys)}
 
 
 def assessment_documents(links: list[DocumentLink]) -> list[tuple[DocumentLink, Document | None]]:

@@ -1,10 +1,13 @@
 """Realistic demo data, bulk-written: owners, assessments in every state with questions,
-answers, reviews and events; documents with text passages, linked to assessments.
+answers, reviews and events; documents with text passages, linked to the assessments of
+their own owner about the same vendor; chat sessions about some of the assessments.
+Every timestamp lies in the past.
 
 Every item is new (fresh ids), so it all goes through BatchWriteItem (25 per call)
 and 100,000 items take minutes. Users are Django users (password "demo-password-1").
 """
 
+import math
 import random
 import uuid
 from dataclasses import dataclass
@@ -21,12 +24,11 @@ from assessments.models import (
     Question,
     QuestionStatus,
     Review,
-    TitleWord,
-    title_words,
 )
+from chat.models import ChatMessage, ChatSession, Intent
 from documents.models import Document, DocumentChunk, DocumentFingerprint, DocumentStatus
 from tra.dynamo.clock import utc_now
-from tra.dynamo.writes import batch_write
+from tra.dynamo.writes import BATCH_WRITE_LIMIT, batch_write
 
 PASSWORD = "demo-password-1"
 VENDORS = ["Acme Cloud", "Globex Payroll", "Initech CRM", "Umbrella Analytics", "Stark Storage", "Wayne Logistics",
@@ -64,6 +66,7 @@ class SeedResult:
     documents: int
     items: int
     batch_calls: int
+    chat_sessions: int = 0
 
 
 def _user(username: str, *, reviewer: bool = False):
@@ -85,7 +88,9 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
     reviewer_id = str(reviewer.pk) if reviewer else "0"
     now = utc_now()
     items: list = []
-    documents_by_owner: dict[str, list[str]] = {owner_id: [] for owner_id in owner_ids}
+    # (owner, vendor) -> documents: an assessment links only its owner's evidence about its vendor.
+    documents_by_vendor: dict[tuple[str, str], list[str]] = {}
+    chat_sessions = 0
 
     for n in range(documents):
         owner_id = rng.choice(owner_ids)
@@ -97,7 +102,7 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
         moment = now - timedelta(days=rng.randint(0, 90), minutes=n)
         items.append(
             Document.build(
-                document_id=document_id, owner_id=owner_id, filename=f"{vendor.lower().replace(' ', '-')}-{n}.txt",
+                document_id=document_id, owner_id=owner_id, filename=f"{_slug(vendor)}-{_slug(kind)}-{n + 1}.txt",
                 content_type="text/plain", size_bytes=sum(len(p) for p in passages), sha256=sha,
                 storage_key=f"demo/{document_id}.txt", status=DocumentStatus.EXTRACTED.value,
                 chunk_count=len(passages), created_at=moment, updated_at=moment,
@@ -116,7 +121,7 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
                 )
             )
             offset += len(text) + 2
-        documents_by_owner[owner_id].append(document_id)
+        documents_by_vendor.setdefault((owner_id, vendor), []).append(document_id)
 
     states = list(STATE_WEIGHTS)
     weights = list(STATE_WEIGHTS.values())
@@ -125,9 +130,13 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
         assessment_id = uuid.uuid4().hex
         # Every state at least once (the first few), then as often as in a real queue.
         state = states[n] if n < len(states) else rng.choices(states, weights)[0]
-        title = f"{rng.choice(VENDORS)} {rng.choice(SYSTEMS)} review {n + 1}"
+        # Mostly about a vendor the owner holds evidence for, so there is something to link.
+        held = [vendor for owner, vendor in documents_by_vendor if owner == owner_id]
+        vendor = rng.choice(held) if held and rng.random() < 0.8 else rng.choice(VENDORS)
+        title = f"{vendor} {rng.choice(SYSTEMS)} review {n + 1}"
         created = now - timedelta(days=rng.randint(1, 120), minutes=n)
-        updated = created + timedelta(hours=rng.randint(1, 200))
+        # Somewhere between creation and now: never in the future.
+        updated = created + (now - created) * rng.uniform(0.05, 0.95)
         submitted = state not in (AssessmentState.DRAFT, AssessmentState.IN_PROGRESS)
         assessment = Assessment.build(
             assessment_id=assessment_id, owner_id=owner_id, title=title, state=state.value,
@@ -135,7 +144,7 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
             created_at=created, updated_at=updated, submitted_at=updated if submitted else None,
         )  # fmt: skip
         items.append(assessment)
-        items += [TitleWord.build(assessment_id=assessment_id, word=w, owner_id=owner_id) for w in title_words(title)]
+        items += assessment.title_word_items(version=1)  # batch_write stores the assessment at version 1
         items.append(_event(assessment_id, owner_id, "created", created, None, AssessmentState.DRAFT.value))
         for order, (question, answer) in enumerate(rng.sample(CONTROLS, rng.randint(5, len(CONTROLS)))):
             answered = state != AssessmentState.DRAFT and rng.random() < 0.8
@@ -148,7 +157,8 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
                     created_at=created, updated_at=updated,
                 )
             )  # fmt: skip
-        for document_id in rng.sample(documents_by_owner[owner_id], min(2, len(documents_by_owner[owner_id]))):
+        evidence = documents_by_vendor.get((owner_id, vendor), [])
+        for document_id in rng.sample(evidence, min(2, len(evidence))):
             items.append(
                 DocumentLink.build(assessment_id=assessment_id, document_id=document_id, linked_by=owner_id,
                                    linked_at=created)
@@ -167,15 +177,43 @@ def seed(*, assessments: int, documents: int, owners: int = 5, seed_value: int |
                              comment="" if decision == "approve" else "Please attach the latest SOC 2 report.")
             )  # fmt: skip
             items.append(_event(assessment_id, reviewer_id, "reviewed", updated, "submitted", state.value))
+        if n % 3 == 0:  # a chat about every third assessment
+            items += _chat(owner_id, assessment_id, title, len(evidence[:2]), updated + (now - updated) / 2)
+            chat_sessions += 1
 
-    calls = 0 if dry_run else batch_write(puts=items)
+    # BatchWriteItem takes at most 25 items: a dry run reports the calls a real run would make.
+    calls = math.ceil(len(items) / BATCH_WRITE_LIMIT) if dry_run else batch_write(puts=items)
     return SeedResult(
         users=len(owner_users) + (1 if reviewer else 0),
         assessments=assessments,
         documents=documents,
         items=len(items),
         batch_calls=calls,
+        chat_sessions=chat_sessions,
     )
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.lower().split())
+
+
+def _chat(owner_id: str, assessment_id: str, title: str, linked: int, moment) -> list:
+    """A chat session tied to the assessment: one question and its answer."""
+    session_id = uuid.uuid4().hex
+    asked, answered = moment, moment + timedelta(seconds=2)
+    session = ChatSession.build(
+        session_id=session_id, owner_id=owner_id, title=f"Evidence for {title}", assessment_id=assessment_id,
+        message_count=2, created_at=asked, updated_at=answered,
+    )  # fmt: skip
+    question = ChatMessage.build(
+        session_id=session_id, message_id=uuid.uuid4().hex, created_at=asked, role="user",
+        content="which documents are linked?",
+    )  # fmt: skip
+    reply = ChatMessage.build(
+        session_id=session_id, message_id=uuid.uuid4().hex, created_at=answered, role="assistant",
+        content=f"{linked} document(s) are linked to {title}.", intent=Intent.LIST_DOCUMENTS.value, tier="regex",
+    )  # fmt: skip
+    return [session, question, reply]
 
 
 def _event(assessment_id: str, actor_id: str, event_type: str, moment, from_state, to_state) -> AssessmentEvent:

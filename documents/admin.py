@@ -11,11 +11,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 
-from tra.admin import log_action, usernames
+from tra.admin import label, log_action, usernames
 from tra.admin_changelist import DynamoChangeList
 from tra.errors import ApplicationError, NotFound
 from tra.http.auth import actor_for
@@ -73,8 +74,8 @@ class DocumentChangeList(DynamoChangeList):
         return item.document_id
 
     def cells(self, item, owner: str) -> list:
-        size = f"{(item.size_bytes or 0) / 1024:.0f} KB"
-        return [item.filename, item.status, owner, size, date_format(item.updated_at, "Y-m-d H:i")]
+        size = filesizeformat(item.size_bytes or 0)  # "56 bytes", "1.2 MB"
+        return [item.filename, label(item.status), owner, size, date_format(item.updated_at, "Y-m-d H:i")]
 
 
 document_list = DocumentChangeList()

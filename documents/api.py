@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 
 from tra.dynamo.executor import run_sync
 from tra.errors import PayloadTooLarge
-from tra.http.schemas import ERRORS, Error, PageParams
+from tra.http.schemas import ERRORS, READ_ERRORS, Error, PageParams
 
 from . import selectors, services
 from .models import DocumentStatus
@@ -60,7 +60,7 @@ async def document_upload(request: HttpRequest, file: File[UploadedFile]):
     return Status(201 if result.created else 200, _Upload(result))
 
 
-@router.get("", response={200: DocumentPageOut, **ERRORS})
+@router.get("", response={200: DocumentPageOut, **READ_ERRORS})
 async def document_list(request: HttpRequest, params: Query[ListParams]):
     """My documents, newest first, optionally with one processing status."""
     return await run_sync(
@@ -72,12 +72,13 @@ async def document_list(request: HttpRequest, params: Query[ListParams]):
     )
 
 
-@router.get("/{document_id}", response={200: DocumentOut, **ERRORS})
+@router.get("/{document_id}", response={200: DocumentOut, **READ_ERRORS})
 async def document_get(request: HttpRequest, document_id: str):
+    """One of my documents: its status, size and summary."""
     return await run_sync(selectors.document_get, actor=request.auth, document_id=document_id)
 
 
-@router.delete("/{document_id}", response={204: None, **ERRORS})
+@router.delete("/{document_id}", response={204: None, **READ_ERRORS, 409: Error})  # no body; 409: still linked
 async def document_delete(request: HttpRequest, document_id: str):
     """Delete my document (its file, passages and fingerprint). Unlink it from every assessment first."""
     await run_sync(services.document_delete, actor=request.auth, document_id=document_id)
@@ -86,14 +87,15 @@ async def document_delete(request: HttpRequest, document_id: str):
 
 @router.post("/{document_id}/summary", response={200: SummaryOut, **ERRORS, 429: Error})
 async def document_summary(request: HttpRequest, document_id: str, refresh: bool = False):
-    """Summarise the document (cached: the same text is summarised once); `?refresh=true` makes a new one.
-    Counts against the caller's LLM_RATE_LIMIT (429 with Retry-After beyond it)."""
+    """Summarise the document (stored on it and cached: the same text is summarised once);
+    `?refresh=true` makes a new one. A request that makes a model call counts against the caller's
+    LLM_RATE_LIMIT (429 with Retry-After beyond it); a stored or cached summary is always answered."""
     document, summary = await services.document_summarize(actor=request.auth, document_id=document_id, refresh=refresh)
     return {
         "document_id": document.document_id,
         "summary": summary.text,
         "provider": summary.provider,
         "model": summary.model,
-        "cached": summary.cache in ("hit", "coalesced"),
+        "cached": summary.cache in ("stored", "hit", "coalesced"),
         "chunks": summary.chunks,
     }

@@ -50,9 +50,14 @@ class Document(TableModel, discriminator="document"):
     status = UnicodeAttribute(default=DocumentStatus.UPLOADED.value)
     error = UnicodeAttribute(null=True)
     chunk_count = NumberAttribute(default=0)
+    text_sha256 = UnicodeAttribute(null=True)  # the extracted text's; None on documents older than it
     summary = UnicodeAttribute(null=True)
     summary_provider = UnicodeAttribute(null=True)
     summary_model = UnicodeAttribute(null=True)
+    summary_chunks = NumberAttribute(null=True)
+    # What the summary was made from: "<content fingerprint>|<provider>|<model>|<prompt version>";
+    # equal to summary_key_for(...) now means the stored summary is current (no text read, no LLM).
+    summary_key = UnicodeAttribute(null=True)
     summarized_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -80,6 +85,17 @@ class Document(TableModel, discriminator="document"):
     def document_id(self) -> str:
         return document_id_from_pk(self.pk)
 
+    @property
+    def content_fingerprint(self) -> str:
+        """What identifies the document's text without reading it: the text's hash, else the file's."""
+        return f"text:{self.text_sha256}" if self.text_sha256 else f"file:{self.sha256}"
+
+    def summary_key_for(self, summary_version: str) -> str:
+        return f"{self.content_fingerprint}|{summary_version}"
+
+    def summary_is_current(self, summary_version: str) -> bool:
+        return self.summary is not None and self.summary_key == self.summary_key_for(summary_version)
+
     @classmethod
     def owner_sort_prefix(cls) -> str:
         """`by_owner` sort-key prefix of every document: `DOC#`."""
@@ -91,11 +107,20 @@ class Document(TableModel, discriminator="document"):
         return keys.prefix(DOCUMENT, status)
 
     def derive_attributes(self) -> None:
-        updated = timestamp_key(self.updated_at)
-        self.owner_sort = keys.join(DOCUMENT, updated)
-        self.owner_status_sort = keys.join(DOCUMENT, self.status, updated)
-        self.status_key = status_key(self.status)
+        for name, value in self.index_keys(self.status, self.updated_at).items():
+            setattr(self, name, value)
         self.type_key = DOCUMENT
+
+    @staticmethod
+    def index_keys(status: str, updated_at) -> dict[str, str]:
+        """The index keys a document in `status` updated at `updated_at` has (for an UpdateItem
+        that changes them without a whole-item save)."""
+        updated = timestamp_key(updated_at)
+        return {
+            "owner_sort": keys.join(DOCUMENT, updated),
+            "owner_status_sort": keys.join(DOCUMENT, status, updated),
+            "status_key": status_key(status),
+        }
 
 
 def status_key(status: str) -> str:

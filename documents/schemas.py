@@ -57,5 +57,5 @@ class SummaryOut(Schema):
     summary: str
     provider: str = Field(description="bedrock, or extractive (sentences quoted from the document, no model)")
     model: str | None
-    cached: bool = Field(description="answered from the LLM cache, no model call")
+    cached: bool = Field(description="answered from the summary stored on the document or the LLM cache, no model call")
     chunks: int = Field(description="parts summarised separately (map-reduce) before being combined")

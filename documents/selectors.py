@@ -1,10 +1,16 @@
 """Reads of evidence documents. Each names its index; see docs/access-patterns.md."""
 
+from django.core.cache import caches
+
+from tra import shared_cache
 from tra.dynamo.pagination import Page, query_page
 from tra.errors import Forbidden, NotFound
 from tra.http.auth import Actor
 
 from .models import DOCUMENT, Document, DocumentChunk, DocumentFingerprint, status_key
+
+# How long a document's passages stay in the `default` cache for retrieval (evidence_of).
+EVIDENCE_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _not_found(document_id: str) -> NotFound:
@@ -66,6 +72,47 @@ def chunks_of(document_id: str) -> list[DocumentChunk]:
     """T11: `pk = DOC#<id> AND begins_with(sk, "CHUNK#")`."""
     pk = Document.key(document_id)[0]
     return list(DocumentChunk.query(pk, DocumentChunk.sk.startswith(DocumentChunk.collection_prefix())))
+
+
+def _evidence_key(document_id: str) -> str:
+    return f"documents:evidence:{document_id}"
+
+
+def evidence_of(document_ids: list[str]) -> dict[str, dict]:
+    """The retrieval evidence of each of these documents that exists: `{"filename": str, "chunks":
+    [(number, text), ...]}` in passage order, from the `default` cache in one round trip. A
+    document's passages never change after upload (and its id is never reused), so an entry is
+    valid for as long as it lives (EVIDENCE_CACHE_SECONDS); only the documents it lacks are read:
+    BatchGetItem of their #META items (100 keys a call) and T11 per document, then cached. Warm, a
+    suggestion's evidence costs no DynamoDB call however many documents are linked. Without the
+    shared cache (an outage, tra.shared_cache) everything is read from DynamoDB."""
+    unique = list(dict.fromkeys(document_ids))
+    if not unique:
+        return {}
+    cache = caches["default"]
+    found: dict[str, dict] = {}
+    if shared_cache.available():
+        try:
+            cached = cache.get_many([_evidence_key(i) for i in unique])
+        except shared_cache.ERRORS as error:
+            shared_cache.failed("document evidence cache", error)
+        else:
+            found = {i: cached[_evidence_key(i)] for i in unique if _evidence_key(i) in cached}
+    missing = [i for i in unique if i not in found]
+    fresh = {}
+    for document_id, document in documents_by_ids(missing).items():
+        chunks = sorted(chunks_of(document_id), key=lambda chunk: chunk.number)
+        fresh[document_id] = {
+            "filename": document.filename,
+            "chunks": [(chunk.number, chunk.text) for chunk in chunks],
+        }
+    if fresh and shared_cache.available():
+        try:
+            cache.set_many({_evidence_key(i): value for i, value in fresh.items()}, timeout=EVIDENCE_CACHE_SECONDS)
+        except shared_cache.ERRORS as error:
+            shared_cache.failed("document evidence cache", error)
+    found.update(fresh)
+    return {i: found[i] for i in unique if i in found}
 
 
 def document_list_for_staff(

@@ -8,9 +8,15 @@ its chunks are written, and last the document and its fingerprint in one
 transaction, which is what makes the document visible. Two concurrent uploads of
 the same file by one owner race on the fingerprint's condition: one creates the
 document, the other cleans up after itself and returns that document.
+
+An upload never deletes a document it created: a retried commit whose first attempt
+was applied finds its own document (the transaction's witness) and succeeds; a commit
+whose outcome cannot be told keeps its file and passages (invisible without the
+document) rather than risk deleting a committed document's.
 """
 
 import asyncio
+import functools
 import hashlib
 import logging
 import re
@@ -20,14 +26,15 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import UpdateError
 
 from llm import services as llm
 from tra import ratelimit
+from tra.dynamo import idempotency
 from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
 from tra.dynamo.writes import ConditionFailed, TransactionConflict, batch_write, transaction
-from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState
+from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState, NotFound
 from tra.http.auth import Actor
 
 from . import extraction, selectors, signals
@@ -96,6 +103,7 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
         content_type=extracted.content_type,
         size_bytes=len(data),
         sha256=sha256,
+        text_sha256=hashlib.sha256(extracted.text.encode()).hexdigest(),
         storage_key=storage_key,
         status=DocumentStatus.EXTRACTED.value,
         chunk_count=len(chunks),
@@ -107,7 +115,8 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
     )
     for attempt in range(UPLOAD_COMMIT_ATTEMPTS):
         try:
-            with transaction() as write:
+            # The document (a fresh key) is the witness: a retried commit that finds it committed succeeds.
+            with transaction(witness=document) as write:
                 write.save(document, condition=Document.pk.does_not_exist())
                 write.save(fingerprint, condition=DocumentFingerprint.pk.does_not_exist())
             break
@@ -115,6 +124,9 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
             # The same owner uploaded the same file concurrently and won (or is committing
             # right now: DynamoDB cancels one of two transactions on one item): keep theirs.
             winner = selectors.fingerprint_get(owner_id=actor.user_id, sha256=sha256)
+            if winner is not None and winner.document_id == document_id:
+                document = selectors.document_current(document_id)  # ours committed: never discard it
+                break
             if winner is not None:
                 _discard(storage_key, chunks)
                 return UploadResult(document=selectors.document_current(winner.document_id), created=False)
@@ -125,9 +137,19 @@ def document_upload(*, actor: Actor, filename: str, data: bytes, declared_type: 
                 ) from error
             time.sleep(0.05 * 2**attempt)
         except Exception:
-            _discard(storage_key, chunks)
+            if _not_committed(document):
+                _discard(storage_key, chunks)
             raise
     return UploadResult(document=document, created=True)
+
+
+def _not_committed(document: Document) -> bool:
+    """After a failed commit: is the document surely not stored? Unknown counts as stored."""
+    try:
+        return not idempotency.holds(document)
+    except Exception:  # noqa: BLE001 - the table cannot be asked: keep the file and passages
+        logger.warning("upload %s: outcome unknown, its file and passages are kept", document.document_id)
+        return False
 
 
 def _discard(storage_key: str, chunks: list[DocumentChunk]) -> None:
@@ -150,7 +172,12 @@ def document_delete(*, actor: Actor, document_id: str) -> None:
             write.delete(document)
             write.delete(DocumentFingerprint(*DocumentFingerprint.key(document.owner_id, document.sha256)))
     except ConditionFailed as failed:
-        raise Conflict(f"document {document_id} changed while deleting; retry") from failed
+        try:
+            selectors.document_current(document_id)
+        except Document.DoesNotExist:
+            pass  # gone: this delete's earlier attempt (a retry after a lost answer) removed it; finish
+        else:
+            raise Conflict(f"document {document_id} changed while deleting; retry") from failed
     batch_write(deletes=chunks)
     default_storage.delete(document.storage_key)
 
@@ -170,36 +197,61 @@ def document_text(document_id: str) -> str:
     return text
 
 
-def _store_summary(*, document_id: str, summary) -> Document:
-    """Save the summary on the document; a concurrent edit of the document is retried, not lost."""
-    for _attempt in range(3):
-        document = selectors.document_current(document_id)
-        document.summary = summary.text
-        document.summary_provider = summary.provider
-        document.summary_model = summary.model
-        document.summarized_at = utc_now()
-        document.updated_at = document.summarized_at
-        if document.status == DocumentStatus.EXTRACTED.value:
-            document.status = DocumentStatus.SUMMARIZED.value
+SUMMARY_STORE_ATTEMPTS = 3
+
+
+def _store_summary(*, document: Document, key: str, summary, refresh: bool) -> Document:
+    """Store the summary: one conditional UpdateItem of the summary fields (and the status
+    `extracted` -> `summarized`), never a whole-item save, so an unrelated edit cannot collide
+    with it. Idempotent: when the same summary is stored already (a concurrent identical
+    request stored it), nothing changes and the stored document is returned."""
+    for _attempt in range(SUMMARY_STORE_ATTEMPTS):
+        now = utc_now()
+        status = document.status
+        if status == DocumentStatus.EXTRACTED.value:
+            status = DocumentStatus.SUMMARIZED.value
+        actions = [
+            Document.summary.set(summary.text),
+            Document.summary_provider.set(summary.provider),
+            Document.summary_model.set(summary.model) if summary.model else Document.summary_model.remove(),
+            Document.summary_chunks.set(summary.chunks),
+            Document.summary_key.set(key),
+            Document.summarized_at.set(now),
+            Document.updated_at.set(now),
+            Document.status.set(status),
+            *(getattr(Document, name).set(value) for name, value in Document.index_keys(status, now).items()),
+        ]
+        # The status read is the status replaced; a refresh replaces even an identical summary.
+        condition = Document.pk.exists() & (Document.status == document.status)
+        if not refresh:
+            condition &= Document.summary_key.does_not_exist() | (Document.summary_key != key)
         try:
-            document.save()
+            document.update(actions=actions, condition=condition, add_version_condition=False)
             return document
-        except PutError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
-    raise Conflict(f"document {document_id} kept changing while its summary was saved; retry")
+        try:
+            document = selectors.document_current(document.document_id)
+        except Document.DoesNotExist:
+            raise NotFound(f"document {document.document_id} not found", extra={"field": "document_id"}) from None
+        if not refresh and document.summary_key == key:
+            return document  # stored already, by an identical request
+    raise Conflict(f"document {document.document_id} kept changing while its summary was saved; retry")
 
 
 async def document_summarize(*, actor: Actor, document_id: str, refresh: bool = False, rate_limited: bool = True):
     """Summarise the owner's document through the cached LLM path and store it on the document.
 
     Async because it awaits the LLM; its DynamoDB work runs on the thread pool.
-    The same text is summarised once, ever (the cache key is the text's content).
-    Counted first against LLM_RATE_LIMIT unless rate_limited=False (tra/ratelimit.py says when)."""
-    if rate_limited:
-        await ratelimit.charge(actor)
+    A document whose stored summary is current (same text fingerprint, provider, model and
+    prompt version) is answered from the GetItem that reads it: no text read, no cache lookup,
+    no write. Else the same text is summarised once, ever (the cache key is the document's
+    content fingerprint). Only a request that makes a model call is counted against
+    LLM_RATE_LIMIT, unless rate_limited=False (tra/ratelimit.py says when)."""
     document = await run_sync(selectors.document_get, actor=actor, document_id=document_id)
-    return await _summarize(document, refresh=refresh)
+    charge = functools.partial(ratelimit.charge, actor) if rate_limited else None
+    return await _summarize(document, refresh=refresh, charge=charge)
 
 
 async def document_resummarize_for_reviewer(*, actor: Actor, document_id: str):
@@ -210,14 +262,36 @@ async def document_resummarize_for_reviewer(*, actor: Actor, document_id: str):
     return await _summarize(document, refresh=True)
 
 
-async def _summarize(document: Document, *, refresh: bool):
-    text = await run_sync(document_text, document.document_id)
-    if not text.strip():
-        raise InvalidState(
-            f"document {document.document_id} has no extracted text to summarise", extra={"status": document.status}
+async def _summarize(document: Document, *, refresh: bool, charge=None):
+    version = llm.summary_version()
+    key = document.summary_key_for(version)
+    if not refresh and document.summary_is_current(version):
+        stored = llm.Summary(
+            text=document.summary,
+            provider=document.summary_provider,
+            model=document.summary_model,
+            chunks=int(document.summary_chunks or 1),
+            cache="stored",
         )
-    summary = await llm.summarize_text(text=text, refresh=refresh)
-    stored = await run_sync(_store_summary, document_id=document.document_id, summary=summary)
+        return document, stored
+
+    async def load_text() -> str:
+        text = await run_sync(document_text, document.document_id)
+        if not text.strip():
+            raise InvalidState(
+                f"document {document.document_id} has no extracted text to summarise",
+                extra={"status": document.status},
+            )
+        return text
+
+    summary = await llm.summarize_content(
+        fingerprint=document.content_fingerprint, load_text=load_text, refresh=refresh, charge=charge
+    )
+    if summary.cache == "coalesced":
+        # The flight's leader stores it (on this document, or on another with the same text,
+        # in which case the next request stores it from the cache).
+        return document, summary
+    stored = await run_sync(_store_summary, document=document, key=key, summary=summary, refresh=refresh)
     return stored, summary
 
 
@@ -231,16 +305,23 @@ async def summarize_pending(*, limit: int | None, concurrency: int, dry_run: boo
         return counts
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(document: Document) -> None:
+    async def one(listed: Document) -> None:
         async with gate:
             try:
+                # The index projects no fingerprint: the whole item, as a request reads it (T10).
+                document = await run_sync(selectors.document_current, listed.document_id)
+            except Document.DoesNotExist:
+                document = None  # deleted since it was listed
+            try:
+                if document is None:
+                    raise NotFound(f"document {listed.document_id} not found")
                 _stored, summary = await _summarize(document, refresh=False)
             except ApplicationError as error:
                 counts["failed"] += 1
-                logger.warning("summary of %s failed: %s", document.document_id, error.message)
+                logger.warning("summary of %s failed: %s", listed.document_id, error.message)
             else:
                 counts["summarized"] += 1
-                counts["cached"] += summary.cache in ("hit", "coalesced")
+                counts["cached"] += summary.cache in ("stored", "hit", "coalesced")
             if on_done:
                 on_done()
 

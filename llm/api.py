@@ -14,7 +14,8 @@ router = Router(tags=["llm"])
 # The operation id it had when tra/api.py defined it: generated clients keep their method name.
 @router.get("/stats", response={200: dict, 401: Error, 403: Error}, operation_id="tra_api_llm_stats")
 async def llm_stats(request: HttpRequest):
-    """Staff: LLM cache and cost counters, summed over every worker."""
+    """Staff: LLM cache and cost counters, summed over every worker (`shared: true`); while the shared
+    cache is down, this worker's own figures (`shared: false`)."""
     if not request.auth.is_staff:
         raise Forbidden("LLM statistics are for staff")
     return await metrics.astats()

@@ -6,8 +6,13 @@ from tra.observability.registry import Chart, Panel, UsageSource
 
 CHARTS = (
     Chart(
-        title="LLM: Bedrock calls vs answers from the cache",
-        figures={"Bedrock calls": "llm.bedrock_calls", "cache hits": "llm.hits", "coalesced waits": "llm.coalesced"},
+        title="LLM: model calls vs answers from the cache",
+        figures={
+            "Bedrock calls": "llm.bedrock_calls",
+            "offline (extractive) calls": "llm.offline_calls",
+            "cache hits": "llm.hits",
+            "coalesced waits": "llm.coalesced",
+        },
     ),
     Chart(
         title="LLM: estimated dollars spent vs saved",

@@ -24,9 +24,18 @@ Single-flight, so concurrent identical misses make one call:
   still handed to the waiters of that flight, under a key named by the
   holder's token that lives no longer than the lock.
 
+While the shared cache is down (tra.shared_cache), a flight calls without it:
+uncached, still one call per key in this process and within LLM_MAX_CONCURRENCY;
+a cache write that fails after the call drops the write, never the answer.
+
 `refresh` skips the cached value (the new one replaces it); `bypass` neither
 reads nor writes the cache nor joins a flight. `compute` returns `Computed`;
 only `cacheable` values are stored, for the task's TTL (LLM_CACHE_TTL_SECONDS).
+
+Only the leader's `compute` spends, so only it is charged (llm/spending.py: the
+payer travels with the flight's task, created by the leader); hits and waiters
+are free. A waiter whose leader was refused (RateLimited) joins or leads a new
+flight on its own account, up to 3 times.
 """
 
 import asyncio
@@ -42,11 +51,13 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from llm import metrics
-from tra.errors import ServiceUnavailable
+from tra import shared_cache
+from tra.errors import RateLimited, ServiceUnavailable
 
 _TASK = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _FIRST_POLL_SECONDS = 0.02
 _MAX_POLL_SECONDS = 0.25
+_WAITER_ATTEMPTS = 3  # flights a request joins before a refusal of another request's call is its own
 
 
 @dataclass(frozen=True)
@@ -115,13 +126,21 @@ async def get_or_compute(
     loop = asyncio.get_running_loop()
     flights = _flights.setdefault(loop, {})
     flight = (key, refresh)
-    task = flights.get(flight)
-    leader = task is None
-    if leader:
-        task = loop.create_task(_fly(key, ttl, compute, refresh))
-        flights[flight] = task
-        task.add_done_callback(functools.partial(_land, flights, flight))
-    outcome = await asyncio.shield(task)
+    for attempt in range(_WAITER_ATTEMPTS):
+        task = flights.get(flight)
+        leader = task is None
+        if leader:
+            task = loop.create_task(_fly(key, ttl, compute, refresh))
+            flights[flight] = task
+            task.add_done_callback(functools.partial(_land, flights, flight))
+        try:
+            outcome = await asyncio.shield(task)
+            break
+        except RateLimited:
+            # The leader's payer refused the call (llm/spending.py): that is the leader's 429,
+            # not this waiter's, which tries again on its own account.
+            if leader or attempt == _WAITER_ATTEMPTS - 1:
+                raise
     if outcome.source == "hit":
         source = "hit"
     elif leader and outcome.source == "miss":
@@ -160,7 +179,48 @@ def _handoff_key(key: str, token: str) -> str:
     return f"{key}:handoff:{token}"
 
 
+def _entry(computed: Computed, token: str) -> dict:
+    return {
+        "value": computed.value,
+        "input_tokens": computed.input_tokens,
+        "output_tokens": computed.output_tokens,
+        "cost_micro_usd": computed.cost_micro_usd,
+        "token": token,
+    }
+
+
 async def _fly(key: str, ttl: int, compute, refresh: bool) -> _Outcome:
+    """One flight of this process: through the shared cache, or, while it is down (tra.shared_cache),
+    an uncached call; the in-process single-flight and LLM_MAX_CONCURRENCY still hold then."""
+    if shared_cache.available():
+        called = False
+
+        async def tracked() -> Computed:
+            nonlocal called
+            called = True
+            return await compute()
+
+        try:
+            outcome = await _fly_shared(key, ttl, tracked, refresh)
+        except shared_cache.ERRORS as error:
+            shared_cache.failed("LLM cache", error)
+            if called:  # _hold absorbs cache failures after the call: this one came from the call itself
+                raise ServiceUnavailable("The LLM cache failed during the call.", retry_after=5) from error
+        else:
+            shared_cache.succeeded()
+            return outcome
+    return _Outcome(_entry(await compute(), token=""), "miss")
+
+
+async def _quietly(operation) -> None:
+    """A cache write after the call: if the cache fails, the answer stands, uncached (a lock expires by itself)."""
+    try:
+        await operation
+    except shared_cache.ERRORS as error:
+        shared_cache.failed("LLM cache", error)
+
+
+async def _fly_shared(key: str, ttl: int, compute, refresh: bool) -> _Outcome:
     cache = metrics.llm_cache()
     if not refresh and (entry := await cache.aget(key)) is not None:
         return _Outcome(entry, "hit")
@@ -211,26 +271,21 @@ async def _hold(cache, key: str, token: str, ttl: int, compute, refresh: bool) -
             computed = await compute()
         except ServiceUnavailable as error:
             # Waiting processes fail with us rather than each retrying a struggling Bedrock.
-            await cache.aset(
-                _handoff_key(key, token),
-                {"error": error.message, "retry_after": error.retry_after},
-                timeout=lock_timeout,
-            )
+            handoff = {"error": error.message, "retry_after": error.retry_after}
+            await _quietly(cache.aset(_handoff_key(key, token), handoff, timeout=lock_timeout))
             raise
-        entry = {
-            "value": computed.value,
-            "input_tokens": computed.input_tokens,
-            "output_tokens": computed.output_tokens,
-            "cost_micro_usd": computed.cost_micro_usd,
-            "token": token,
-        }
+        entry = _entry(computed, token)
         if computed.cacheable:
-            await cache.aset(key, entry, timeout=ttl)
+            await _quietly(cache.aset(key, entry, timeout=ttl))
         else:
-            await cache.aset(_handoff_key(key, token), entry, timeout=lock_timeout)
+            await _quietly(cache.aset(_handoff_key(key, token), entry, timeout=lock_timeout))
         return _Outcome(entry, "miss")
     finally:
-        # Get-then-delete is not atomic: if our lock expired and another process took it in
-        # between, we delete theirs and at worst one more identical call is made.
-        if await cache.aget(lock_key) == token:
-            await cache.adelete(lock_key)
+        await _quietly(_release(cache, lock_key, token))
+
+
+async def _release(cache, lock_key: str, token: str) -> None:
+    # Get-then-delete is not atomic: if our lock expired and another process took it in
+    # between, we delete theirs and at worst one more identical call is made.
+    if await cache.aget(lock_key) == token:
+        await cache.adelete(lock_key)

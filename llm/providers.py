@@ -3,11 +3,13 @@
     current() -> ExtractiveProvider | BedrockProvider
     provider.name, provider.model
     async provider.summarize(*, text, refresh=False, bypass_cache=False) -> Summary
+    async provider.summarize_content(*, fingerprint, load_text, refresh=False) -> Summary
     async provider.answer(*, question, retrieval, refresh=False, bypass_cache=False) -> Suggestion
     extractive_summary(text) -> str
 
 `extractive` (the default; offline, deterministic, no AWS): a summary is the
-text's top sentences by a word-frequency score, in document order; an answer
+text's top sentences by a word-frequency score, in document order (through the
+cache and its single-flight only by `summarize_content`); an answer
 is the best sentence(s) of the best retrieved passage, quoted, with the
 passage's BM25 relevance as confidence.
 
@@ -16,7 +18,12 @@ LLM_SUMMARY_CHUNK_CHARS a map-reduce (each part summarised, then the part
 summaries combined, repeated while they are still too long); every step and
 the whole document are cached by content. An answer is grounded in the
 numbered passages and cites them as [n]; each citation's quote is taken
-verbatim from the passage, never from the model.
+verbatim from the passage, never from the model. `summarize_content` keys the
+cache on a content fingerprint the caller already has (a document's text hash),
+so a hit reads no text; only the flight's leader calls `load_text()`.
+
+Every computation is charged to the payer of llm/spending.py right before it
+runs: a Converse call by its flight's leader, an extractive result always.
 
 Nothing relevant retrieved, or a model that says the passages do not answer:
 NOTHING_FOUND, confidence 0, no citations.
@@ -30,7 +37,7 @@ from collections import Counter
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from llm import bedrock, cache, prompts
+from llm import bedrock, cache, metrics, prompts, spending
 from llm import text as text_analysis
 from llm.results import Citation, Suggestion, Summary
 from llm.retrieval import Retrieval, best_sentences
@@ -57,6 +64,8 @@ def _nothing_found(provider, retrieval: Retrieval, cache_source: str | None = No
 
 
 def extractive_summary(text: str) -> str:
+    # Extracted PDFs break lines mid-sentence and carry tables: summarise the running prose only.
+    text = text_analysis.prose(text)
     spans = text_analysis.sentence_spans(text)
     sentence_terms = [text_analysis.terms(text[start:end]) for start, end in spans]
     frequency = Counter(term for terms in sentence_terms for term in terms)
@@ -66,12 +75,15 @@ def extractive_summary(text: str) -> str:
 
     def score(position: int) -> float:
         terms = sentence_terms[position]
-        if len(terms) < 3:  # headings and fragments say little
-            return 0.0
+        start, end = spans[position]
+        if len(terms) < 3 or not text[start:end].rstrip("\"')]").endswith((".", "!", "?")):
+            return 0.0  # headings and fragments say little
         # Frequent words mark the document's subject; the square root keeps long sentences from winning by length.
         return sum(frequency[term] for term in terms) / top / math.sqrt(len(terms))
 
     ranked = sorted(range(len(spans)), key=lambda position: (-score(position), position))
+    if any(score(position) for position in ranked):
+        ranked = [position for position in ranked if score(position)]
     chosen: list[int] = []
     size = 0
     for position in ranked:
@@ -82,7 +94,7 @@ def extractive_summary(text: str) -> str:
         size += length + 1
         if len(chosen) == EXTRACTIVE_SUMMARY_SENTENCES:
             break
-    summary = " ".join(text[spans[position][0] : spans[position][1]] for position in sorted(chosen))
+    summary = " ".join(" ".join(text[spans[p][0] : spans[p][1]].split()) for p in sorted(chosen))
     return _clip(summary, EXTRACTIVE_SUMMARY_CHARS)
 
 
@@ -99,14 +111,39 @@ class ExtractiveProvider:
 
     async def summarize(self, *, text: str, refresh: bool = False, bypass_cache: bool = False) -> Summary:
         # Local and deterministic: nothing to cache. Scoring a long text is CPU work, done off the loop.
-        summary = await asyncio.to_thread(extractive_summary, text) if text.strip() else ""
+        if not text.strip():
+            return Summary(text="", provider=self.name, model=None, chunks=0)
+        await spending.spend()  # its "model call" is this computation
+        await metrics.add(offline_calls=1)
+        summary = await asyncio.to_thread(extractive_summary, text)
         return Summary(text=summary, provider=self.name, model=None, chunks=1 if summary else 0)
+
+    async def summarize_content(self, *, fingerprint: str, load_text, refresh: bool = False) -> Summary:
+        """Cached under the fingerprint like a model's summary, so that concurrent identical requests
+        compute (and are charged) once and a long text is scored once, not once per request."""
+        key = cache.cache_key(
+            task="summary.content",
+            model_id=self.name,
+            system="",
+            messages=[{"fingerprint": fingerprint}],
+            parameters={"chars": EXTRACTIVE_SUMMARY_CHARS, "sentences": EXTRACTIVE_SUMMARY_SENTENCES},
+        )
+
+        async def compute() -> cache.Computed:
+            await spending.spend()  # charged before the text is read: a refused request reads nothing more
+            summary = await self.summarize(text=await load_text())
+            return cache.Computed(value={name: getattr(summary, name) for name in _STORED_SUMMARY_FIELDS})
+
+        lookup = await cache.get_or_compute(key, ttl=cache.ttl_for("summary"), compute=compute, refresh=refresh)
+        return Summary(**lookup.value, provider=self.name, model=None, cache=lookup.source)
 
     async def answer(
         self, *, question: str, retrieval: Retrieval, refresh: bool = False, bypass_cache: bool = False
     ) -> Suggestion:
         if not retrieval.passages:
             return _nothing_found(self, retrieval)
+        await spending.spend()
+        await metrics.add(offline_calls=1)
         best = retrieval.passages[0]
         quote = best_sentences(best.text, retrieval.term_weights)
         return Suggestion(
@@ -165,6 +202,31 @@ class BedrockProvider:
         lookup = await cache.get_or_compute(
             key, ttl=cache.ttl_for("summary"), compute=compute, refresh=refresh, bypass=bypass_cache
         )
+        return Summary(**lookup.value, provider=self.name, model=self.model, cache=lookup.source)
+
+    async def summarize_content(self, *, fingerprint: str, load_text, refresh: bool = False) -> Summary:
+        """The summary of the text whose fingerprint is `fingerprint`, cached under that fingerprint:
+        a hit needs neither the text nor a call; only the flight's leader awaits `load_text()`."""
+        parameters = bedrock.InferenceParameters().to_config()
+        key = cache.cache_key(
+            task="summary.content",
+            model_id=self.model,
+            system=prompts.SUMMARY_SYSTEM,
+            messages=[{"fingerprint": fingerprint}],
+            parameters={**parameters, "chunk_chars": settings.LLM_SUMMARY_CHUNK_CHARS},
+        )
+
+        async def compute() -> cache.Computed:
+            summary = await self.summarize(text=await load_text(), refresh=refresh)
+            return cache.Computed(
+                value={name: getattr(summary, name) for name in _STORED_SUMMARY_FIELDS},
+                input_tokens=summary.input_tokens,
+                output_tokens=summary.output_tokens,
+                cost_micro_usd=round(summary.cost_usd * 1_000_000),
+                cacheable=not summary.truncated,
+            )
+
+        lookup = await cache.get_or_compute(key, ttl=cache.ttl_for("summary"), compute=compute, refresh=refresh)
         return Summary(**lookup.value, provider=self.name, model=self.model, cache=lookup.source)
 
     async def _map_reduce(self, parts: list[str], *, refresh: bool, bypass_cache: bool) -> Summary:

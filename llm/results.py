@@ -8,7 +8,9 @@
 and no tokens: it quotes the documents and never poses as a generative model.
 `cache` says how a Bedrock result was obtained: "hit", "miss" (a call was
 made), "coalesced" (waited on an identical request in flight), "bypassed";
-None for extractive results, which are computed locally. Token and cost
+None for extractive results, which are computed locally (but a document summary
+through `summarize_content` is cached and single-flight like a model's); "stored" when the caller
+answered from a summary it had stored (documents: a current `summary_key`). Token and cost
 figures are those of the calls that produced the result, whenever they ran.
 """
 

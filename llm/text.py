@@ -6,6 +6,8 @@
   quote built from them is always found in the source).
 - `chunks(text, max_chars)`: consecutive slices of at most `max_chars`, cut at
   sentence ends where possible (for map-reduce summaries).
+- `prose(text)`: the running text of an extracted document (a PDF's hard line
+  breaks joined, table and binary-looking rows dropped), for extractive summaries.
 """
 
 import re
@@ -62,6 +64,68 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             offset = begin + (len(segment) - len(segment.lstrip()))
             trimmed.append((offset, offset + len(stripped)))
     return trimmed
+
+
+# A "code" token of a table or binary row: a number (12, 0x1F, 3.5%, 2024-01-31), an identifier with
+# digits or underscores (CARD32, N_PARENTS, u_int8), or an all-capitals token (WINDOW, ATOM).
+_NUMBER = re.compile(r"^[#+\-]?(?:0x[0-9a-f]+|[\d.,:/%\-]*\d[\d.,:/%\-]*)$", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^(?=.*[\d_])[A-Za-z0-9_]+$")
+_SENTENCE_CLOSE = (".", "!", "?", '."', ".)", ",")
+HEADING_CHARS = 60  # a line this short, not ending a sentence, before a capitalised line: a heading
+
+
+def _is_code(token: str) -> bool:
+    token = token.strip("()[]{},;")
+    if not token:
+        return True
+    return bool(
+        _NUMBER.match(token) or _IDENTIFIER.match(token) or (len(token) > 1 and token.isupper() and token.isalpha())
+    )
+
+
+def is_table_row(line: str) -> bool:
+    """A row of a table or of binary-looking text rather than prose: mostly numbers, codes and capitals
+    (`4 CARD32 N_PARENTS number of parents`), or mostly characters that are not letters."""
+    visible = "".join(line.split())
+    if not visible:
+        return False
+    letters = sum(character.isalpha() for character in visible)
+    if letters / len(visible) < 0.5:
+        return True
+    tokens = line.split()
+    if len(tokens) < 2 or line.rstrip().endswith((".", "!", "?")):
+        return False
+    codes = sum(_is_code(token) for token in tokens)
+    return codes >= 2 and codes / len(tokens) >= 0.4
+
+
+def prose(text: str) -> str:
+    """The running text of an extracted document: the lines of a paragraph joined into one (a word
+    hyphenated across lines rejoined), table and binary-looking rows dropped, headings and
+    paragraphs kept apart by a blank line."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            paragraphs.append(" ".join(current))
+            current.clear()
+
+    lines = [line.strip() for line in text.splitlines()]
+    for position, line in enumerate(lines):
+        if not line or is_table_row(line):
+            close()
+            continue
+        line = " ".join(line.split())
+        if current and current[-1].endswith("-") and line[:1].islower() and current[-1][-2:-1].isalpha():
+            current[-1] = current[-1][:-1] + line  # "encryp-" + "tion at rest"
+        else:
+            current.append(line)
+        following = lines[position + 1] if position + 1 < len(lines) else ""
+        if len(line) <= HEADING_CHARS and not line.endswith(_SENTENCE_CLOSE) and following[:1].isupper():
+            close()  # a heading or a list item: not the start of the next sentence
+    close()
+    return "\n\n".join(paragraphs)
 
 
 def sentences(text: str) -> list[str]:

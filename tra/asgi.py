@@ -1,8 +1,10 @@
 """ASGI entry point, with lifespan support Django's handler lacks.
 
 On `lifespan.startup` the long-lived AWS clients of this worker's event loop are
-created (client creation blocks for ~100 ms, so not inside a request); on
-`lifespan.shutdown` they are closed. Run with `uvicorn tra.asgi:application`.
+created (client creation blocks for ~100 ms, so not inside a request) and the
+usage flush timer starts (tra.observability.usage); on `lifespan.shutdown` the
+last usage figures are flushed and the clients closed. Run with
+`uvicorn tra.asgi:application`.
 """
 
 import asyncio
@@ -37,6 +39,7 @@ async def _lifespan(receive, send) -> None:
                 logger.exception("start-up failed")
                 await send({"type": "lifespan.startup.failed", "message": str(error)})
                 return
+            await executor.run_sync(usage.baseline)
             flusher = asyncio.create_task(usage.flush_periodically())
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -50,10 +53,7 @@ async def _lifespan(receive, send) -> None:
 
 
 async def _final_flush() -> None:
-    try:
-        await executor.run_sync(usage.flush)
-    except Exception:  # noqa: BLE001 - shutting down: log and go on
-        logger.warning("final usage flush failed", exc_info=True)
+    await executor.run_sync(usage.flush_quietly)
 
 
 async def application(scope, receive, send):

@@ -7,7 +7,7 @@ directly. One module per concern; this package re-exports the public API, so cal
 write `from assessments import services; services.assessment_create(...)`.
 """
 
-from .links import MAX_LINKS_PER_CALL, document_link_many, document_unlink_many
+from .links import MAX_LINKS_PER_CALL, LinkOutcome, document_link_many, document_unlink_many
 from .question_csv import MAX_CSV_BYTES, parse_questions_csv, question_import_csv
 from .questions import MAX_IMPORT, QuestionDraft, question_answer, question_create, question_import
 from .suggestions import SUGGESTION_CONCURRENCY, suggestion_candidates, suggestion_create, suggestions_for_unanswered
@@ -30,6 +30,7 @@ __all__ = [
     "MAX_CSV_BYTES",
     "MAX_IMPORT",
     "MAX_LINKS_PER_CALL",
+    "LinkOutcome",
     "REVIEWABLE",
     "SUGGESTION_CONCURRENCY",
     "TRANSITIONS",

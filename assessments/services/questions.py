@@ -1,4 +1,7 @@
-"""Questions: create one, import many (all or nothing), answer one with a version check."""
+"""Questions: create one, import many (all or nothing), answer one with a version check.
+
+Single-item writes go through tra.dynamo.idempotency.save: a retry of a create or an
+answer that had already been applied finds its own write and answers as a success."""
 
 import logging
 from dataclasses import dataclass
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PutError, PynamoDBException
 
+from tra.dynamo import idempotency
 from tra.dynamo.clock import utc_now
 from tra.dynamo.writes import batch_write
 from tra.errors import Conflict, Forbidden, InvalidState, ServiceUnavailable, ValidationFailed
@@ -58,7 +62,7 @@ def question_create(
     if order is None:
         order = selectors.last_question_order(assessment) + 1
     question = _question(assessment, order=order, text=text, category=category, now=utc_now(), automatic=automatic)
-    question.save(condition=Question.pk.does_not_exist())
+    idempotency.save(question, condition=Question.pk.does_not_exist())
     return question
 
 
@@ -143,9 +147,9 @@ def question_answer(*, actor: Actor, assessment_id: str, question_id: str, answe
     question.answered_at = now
     question.updated_at = now
     try:
-        question.save()
-    except PutError as error:  # the version condition failed: someone answered first
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        idempotency.save(question)
+    except PutError as error:  # the version condition failed: someone else answered first
+        if idempotency.response_code(error) == idempotency.CONDITION_FAILED:
             current = selectors.question_current(assessment_id=assessment_id, question_id=question_id).version
             raise Conflict(
                 f"question {question_id} changed since version {version}; reload and retry",

@@ -3,6 +3,7 @@ stored on the question for a human to accept. Async because they await the LLM; 
 DynamoDB work runs on the thread pool."""
 
 import asyncio
+import functools
 
 from documents import selectors as document_selectors
 from llm import services as llm
@@ -10,6 +11,7 @@ from llm.retrieval import Candidate
 from tra import ratelimit
 from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
+from tra.errors import Forbidden
 from tra.http.auth import Actor
 
 from .. import selectors
@@ -19,26 +21,30 @@ from ..models import Suggestion as SuggestionAttribute
 SUGGESTION_CONCURRENCY = 4  # questions suggested at once in a bulk request
 
 
-def suggestion_candidates(*, actor: Actor, assessment_id: str) -> tuple[Assessment, list]:
-    """The passages of the assessment's linked documents, as retrieval candidates (T7 + T11 per document)."""
-    assessment = selectors.assessment_get_owned(actor=actor, assessment_id=assessment_id, consistent=False)
-    candidates = []
-    for _link, document in selectors.assessment_documents(selectors.links_of(assessment)):
-        if document is None:
-            continue
-        for chunk in document_selectors.chunks_of(document.document_id):
-            candidates.append(
-                Candidate(
-                    document_id=document.document_id, chunk=chunk.number, text=chunk.text, filename=document.filename
-                )
-            )
+def suggestion_candidates(
+    *, actor: Actor, assessment_id: str, assessment: Assessment | None = None
+) -> tuple[Assessment, list]:
+    """The passages of the assessment's linked documents, as retrieval candidates: T2 (unless the
+    caller read the assessment already), T7, then the documents' evidence from the cache
+    (documents.selectors.evidence_of: no DynamoDB call once warm, however many are linked)."""
+    if assessment is None:
+        assessment = selectors.assessment_get_owned(actor=actor, assessment_id=assessment_id, consistent=False)
+    elif assessment.owner_id != actor.user_id:
+        raise Forbidden("only the assessment's owner may change it")
+    links = selectors.links_of(assessment)
+    evidence = document_selectors.evidence_of([link.document_id for link in links])
+    candidates = [
+        Candidate(document_id=document_id, chunk=number, text=text, filename=found["filename"])
+        for document_id, found in evidence.items()
+        for number, text in found["chunks"]
+    ]
     return assessment, candidates
 
 
-def _store_suggestion(*, assessment_id: str, question_id: str, suggestion) -> Question:
+def _store_suggestion(*, question: Question, suggestion) -> Question:
     """Store the suggestion on the question (an UpdateItem of that attribute only: a
-    concurrent answer is never overwritten; the question's version moves on)."""
-    question = Question(*Question.key(assessment_id, question_id))
+    concurrent answer is never overwritten; the question's version moves on). The update
+    answers with the item as stored, which is returned: no read after it."""
     stored = SuggestionAttribute(
         text=suggestion.text,
         citations=[{"document_id": c.document_id, "chunk": c.chunk, "quote": c.quote} for c in suggestion.citations],
@@ -50,45 +56,51 @@ def _store_suggestion(*, assessment_id: str, question_id: str, suggestion) -> Qu
     question.update(
         actions=[Question.suggestion.set(stored), Question.updated_at.set(utc_now())],
         condition=Question.pk.exists(),
-        add_version_condition=False,
+        add_version_condition=False,  # the version is incremented (ADD 1), not checked
     )
-    return selectors.question_current(assessment_id=assessment_id, question_id=question_id)
+    return question
+
+
+def _question_and_candidates(*, actor: Actor, assessment_id: str, question_id: str) -> tuple[Question, list]:
+    """T2 + T4, then the candidates from that assessment: one trip to the thread pool, one read of it."""
+    assessment, question = selectors.question_get(
+        actor=actor, assessment_id=assessment_id, question_id=question_id, consistent=False
+    )
+    _, candidates = suggestion_candidates(actor=actor, assessment_id=assessment_id, assessment=assessment)
+    return question, candidates
 
 
 async def suggestion_create(
     *, actor: Actor, assessment_id: str, question_id: str, refresh: bool = False, rate_limited: bool = True
 ) -> Question:
     """A cited answer suggestion for one question, stored on it for a human to accept.
-    Counted first against LLM_RATE_LIMIT unless rate_limited=False (tra/ratelimit.py says when)."""
-    if rate_limited:
-        await ratelimit.charge(actor)
-    _, question = await run_sync(
-        selectors.question_get, actor=actor, assessment_id=assessment_id, question_id=question_id
+    Counted against LLM_RATE_LIMIT only when it makes a model call (a cached answer is free),
+    unless rate_limited=False (tra/ratelimit.py says when). The assessment is read once."""
+    charge = functools.partial(ratelimit.charge, actor) if rate_limited else None
+    question, candidates = await run_sync(
+        _question_and_candidates, actor=actor, assessment_id=assessment_id, question_id=question_id
     )
-    _, candidates = await run_sync(suggestion_candidates, actor=actor, assessment_id=assessment_id)
-    suggestion = await llm.suggest_answer(question=question.text, candidates=candidates, refresh=refresh)
-    return await run_sync(
-        _store_suggestion, assessment_id=assessment_id, question_id=question_id, suggestion=suggestion
-    )
+    suggestion = await llm.suggest_answer(question=question.text, candidates=candidates, refresh=refresh, charge=charge)
+    return await run_sync(_store_suggestion, question=question, suggestion=suggestion)
 
 
 async def suggestions_for_unanswered(
     *, actor: Actor, assessment_id: str, refresh: bool = False, rate_limited: bool = True
 ) -> list[Question]:
-    """Suggestions for every unanswered question, SUGGESTION_CONCURRENCY at a time: one request.
-    Counted first against LLM_RATE_LIMIT unless rate_limited=False (tra/ratelimit.py says when)."""
-    if rate_limited:
-        await ratelimit.charge(actor)
+    """Suggestions for every unanswered question, SUGGESTION_CONCURRENCY at a time: one request,
+    counted once against LLM_RATE_LIMIT if any of its questions makes a model call, unless
+    rate_limited=False (tra/ratelimit.py says when)."""
+    charge = llm.charge_once(functools.partial(ratelimit.charge, actor)) if rate_limited else None
     assessment, candidates = await run_sync(suggestion_candidates, actor=actor, assessment_id=assessment_id)
     questions = await run_sync(_unanswered, assessment)
     gate = asyncio.Semaphore(SUGGESTION_CONCURRENCY)
 
     async def one(question: Question) -> Question:
         async with gate:
-            suggestion = await llm.suggest_answer(question=question.text, candidates=candidates, refresh=refresh)
-            return await run_sync(
-                _store_suggestion, assessment_id=assessment_id, question_id=question.question_id, suggestion=suggestion
+            suggestion = await llm.suggest_answer(
+                question=question.text, candidates=candidates, refresh=refresh, charge=charge
             )
+            return await run_sync(_store_suggestion, question=question, suggestion=suggestion)
 
     return list(await asyncio.gather(*(one(question) for question in questions)))
 

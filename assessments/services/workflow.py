@@ -1,7 +1,9 @@
 """The assessment workflow: create, edit, move through the states, review.
 
 Every state change is one transaction with its audit event; a stale version is a
-Conflict that carries the current one.
+Conflict that carries the current one. The audit event (a fresh key) is each
+transaction's witness: a retry of a write that had already committed finds its
+own event and answers as a success, not a 409 (tra/dynamo/idempotency.py).
 """
 
 import uuid
@@ -13,7 +15,7 @@ from tra.errors import ApplicationError, Conflict, Forbidden, InvalidState, NotF
 from tra.http.auth import Actor
 
 from .. import selectors
-from ..models import Assessment, AssessmentEvent, AssessmentState, Review, ReviewDecision, TitleWord, title_words
+from ..models import Assessment, AssessmentEvent, AssessmentState, Review, ReviewDecision, title_words
 
 State = AssessmentState
 EDITABLE = {State.DRAFT, State.IN_PROGRESS, State.CHANGES_REQUESTED}
@@ -98,13 +100,14 @@ def _check_version(assessment: Assessment, version: int) -> None:
         )
 
 
-def _commit(assessment: Assessment, version: int, *others) -> Assessment:
-    """Save the assessment (conditional on `version`) and `others` in one transaction."""
+def _commit(assessment: Assessment, version: int, *others, event: AssessmentEvent) -> Assessment:
+    """Save the assessment (conditional on `version`), `others` and its audit `event` in one transaction."""
     try:
-        with transaction() as write:
+        with transaction(witness=event) as write:
             write.save(assessment)
-            for item in others:
+            for item in (*others, *assessment.title_word_items(version=version + 1)):  # the search rows
                 write.save(item)
+            write.save(event)
     except ConditionFailed as failed:
         if 0 in failed.positions:
             raise _conflict(assessment.assessment_id, version) from failed
@@ -129,13 +132,11 @@ def assessment_create(*, actor: Actor, title: str, description: str = "", metada
         created_at=now,
         updated_at=now,
     )
-    words = [
-        TitleWord.build(assessment_id=assessment.assessment_id, word=w, owner_id=actor.user_id)
-        for w in title_words(title)
-    ]
-    with transaction() as write:
+    words = assessment.title_word_items(version=1)
+    created = _event(assessment, actor=actor, event_type="created", now=now, to_state=State.DRAFT.value)
+    with transaction(witness=created) as write:
         write.save(assessment, condition=Assessment.pk.does_not_exist())
-        write.save(_event(assessment, actor=actor, event_type="created", now=now, to_state=State.DRAFT.value))
+        write.save(created)
         for word in words:
             write.save(word)
     return assessment
@@ -173,16 +174,13 @@ def assessment_update(
         new = title_words(changed["title"])
         for word in set(old) - set(new):
             others.append(("delete", old[word]))
-        for word in set(new) - set(old):
-            others.append(
-                ("save", TitleWord.build(assessment_id=assessment_id, word=word, owner_id=assessment.owner_id))
-            )
     for name, value in changed.items():
         setattr(assessment, name, value)
     assessment.updated_at = now
+    others += [("save", word) for word in assessment.title_word_items(version=version + 1)]  # the search rows
     event = _event(assessment, actor=actor, event_type="updated", now=now, fields=sorted(changed))
     try:
-        with transaction() as write:
+        with transaction(witness=event) as write:
             write.save(assessment)
             write.save(event)
             for action, item in others:
@@ -221,7 +219,7 @@ def assessment_transition(*, actor: Actor, assessment_id: str, action: str, vers
     event = _event(
         assessment, actor=actor, event_type=action, now=now, from_state=current.value, to_state=transition.target.value
     )
-    return _commit(assessment, version, event)
+    return _commit(assessment, version, event=event)
 
 
 def _require_reviewer_of(actor: Actor, assessment: Assessment) -> None:
@@ -272,5 +270,5 @@ def review_create(
         decision=decision.value,
         review_id=review.review_id,
     )
-    _commit(assessment, version, review, event)
+    _commit(assessment, version, review, event=event)
     return assessment, review

@@ -10,6 +10,8 @@ Sections (each module's docstring says what is compared and how):
     llm_cache    replayed summary workload with and without the response cache (calls, dollars)
     routing      chat messages routed by the free tiers, and their precision
     concurrency  N LLM-bound API requests on one ASGI worker vs one at a time
+    endtoend     through uvicorn over TCP, a counting proxy before DynamoDB: per-endpoint calls and units
+                 at each size, identical and distinct concurrent summaries, a request mix priced in dollars
 
 The naive baselines live here only. Counts (RCU, calls, connections, items) are
 exact for a given server and repeat run to run; times are one machine's and vary.
@@ -22,7 +24,7 @@ import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import clients, concurrency, links, llm_cache, reads, routing
+from . import clients, concurrency, endtoend, links, llm_cache, reads, routing
 from .environment import dynamodb_server, isolated
 
 
@@ -35,6 +37,9 @@ class Options:
     llm_requests: int = 1_000
     concurrent_requests: int = 16
     latency: float = 1.0  # a short Bedrock call; summaries often take several seconds
+    identical_summaries: int = 100
+    distinct_requests: int = 200
+    distinct_latency: float = 0.25  # Bedrock seconds per call in the distinct burst (its floor is N / pool)
     own_database: bool = True  # a throwaway Django database (False: the current one, e.g. the tests')
 
 
@@ -49,6 +54,7 @@ class Results:
     llm_cache: object
     routing: object
     concurrency: object
+    endtoend: object
 
 
 @contextlib.contextmanager
@@ -69,8 +75,14 @@ def run(options: Options, *, progress=print) -> Results:
     started = datetime.now(UTC)
     machine = f"{platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()}"
     with _quiet("llm"), isolated(own_database=options.own_database) as environment:
+        e2e = endtoend.EndToEndResult(read_backend=options.backend)
+
+        def endpoints_at(items: int) -> None:
+            with endtoend.Server() as server:
+                endtoend.endpoints(server, e2e, items, progress=progress)
+
         with dynamodb_server(options.backend):
-            read_rows = reads.run(options.sizes, progress=progress)
+            read_rows = reads.run(options.sizes, progress=progress, at_each_size=endpoints_at)
         link_result = links.run(options.link_documents, progress=progress)
         client_result = clients.run(options.client_calls, progress=progress)
         cache_result = llm_cache.run(environment.bedrock, options.llm_requests, progress=progress)
@@ -78,6 +90,26 @@ def run(options: Options, *, progress=print) -> Results:
         concurrency_result = concurrency.run(
             environment.bedrock, options.concurrent_requests, options.latency, progress=progress
         )
+        with endtoend.Server() as server:
+            endtoend.summaries(
+                server,
+                environment.bedrock,
+                e2e,
+                identical=options.identical_summaries,
+                distinct=options.distinct_requests,
+                latency=options.distinct_latency,
+                progress=progress,
+            )
+    per_call = cache_result.uncached.cost_usd / max(cache_result.uncached.bedrock_calls, 1)
+    for row in read_rows:
+        if row.pattern == "review queue by state" and row.items in e2e.collection_items:
+            e2e.priced[row.items] = endtoend.price(
+                e2e,
+                items=row.items,
+                scan_rcu=row.scan.rcu,
+                collection_items=e2e.collection_items[row.items],
+                bedrock_usd_per_call=per_call,
+            )
     return Results(
         options=options,
         started=started,
@@ -88,4 +120,5 @@ def run(options: Options, *, progress=print) -> Results:
         llm_cache=cache_result,
         routing=routing_result,
         concurrency=concurrency_result,
+        endtoend=e2e,
     )

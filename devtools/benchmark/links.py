@@ -2,9 +2,10 @@
 
 The design is the service the API and `link_documents` use
 (assessments.services.document_link_many): a BatchGetItem of the documents to
-check ownership (100 keys a call), then BatchWriteItem of the adjacency items
-(25 a call) and one audit event. The naive baseline writes each link with its
-own UpdateItem and checks nothing - it is generous to the baseline.
+check ownership and one of the link keys (100 keys a call), then BatchWriteItem
+of the new adjacency items (25 a call), each batch followed by its audit event.
+The naive baseline writes each link with its own UpdateItem and checks nothing -
+it is generous to the baseline.
 """
 
 import hashlib
@@ -76,10 +77,10 @@ def run(documents: int = 1_000, *, progress=print) -> LinkResult:
 
     meter.reset()
     started = time.perf_counter()
-    linked = assessment_services.document_link_many(
+    outcome = assessment_services.document_link_many(
         actor=actor, assessment_id=batched_target.assessment_id, document_ids=ids
     )
-    batched = _figures(started, linked)
+    batched = _figures(started, outcome.linked)
 
     meter.reset()
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 The design: the reviewer queue is one Query of `by_status` (`status_key =
 ASMT#submitted`, a page of 25) and a title search one Query of
-`title_words_by_owner` plus a BatchGetItem of the hits - the application's own
+`title_search_by_owner`, its rows the index's projection - the application's own
 selectors. The naive baseline, here only: Scan the whole table with a filter
 (there is no other way to find "every submitted assessment" or "titles with
 'review'" without an index), then sort and cut the page. Both run on the same
@@ -120,7 +120,8 @@ def grow_to(target_items: int, current_items: int) -> int:
     return current_items + result.items
 
 
-def run(sizes: list[int], *, progress=print) -> list[ReadRow]:
+def run(sizes: list[int], *, progress=print, at_each_size=None) -> list[ReadRow]:
+    """`at_each_size(items)` runs once the table holds each size (the end-to-end section measures there)."""
     rows, items = [], 0
     reviewer = _reviewer()
     for size in sizes:
@@ -152,4 +153,6 @@ def run(sizes: list[int], *, progress=print) -> list[ReadRow]:
             runs=scan_runs,
         )
         rows.append(ReadRow(items, "title search", search, search_scan))
+        if at_each_size:
+            at_each_size(items)
     return rows

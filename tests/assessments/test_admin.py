@@ -68,7 +68,14 @@ def test_the_state_filter_and_search_use_indexes(people):
 
     found = client.get(LIST, {"q": "clo"}).content.decode()
     assert one.title in found and "Acme draft" not in found
-    assert meter.calls("Query", "title_words") == 1
+    assert meter.calls("Query", "title_search") == 1
+
+    meter.reset()
+    two_words_in_a_state = client.get(LIST, {"q": "acme hosting", "state": "submitted"}).content.decode()
+    assert one.title in two_words_in_a_state and "Acme draft" not in two_words_in_a_state
+    stats = meter.snapshot()[("Query", "title_search_by_state")]
+    assert (stats.calls, stats.items) == (1, 1)  # the state is in the key: nothing read to be dropped
+    assert meter.calls("BatchGetItem") == 0  # the rows are the index's projection
 
     mine = client.get(LIST, {"owner": "olivia"}).content.decode()
     assert "Acme draft" in mine and one.title in mine
@@ -108,7 +115,7 @@ def test_list_and_page_read_items_proportional_to_the_page_in_a_table_of_10000(p
     meter.reset()
     page = client.get(f"{LIST}bulk00042/")
     assert page.status_code == 200
-    assert meter.calls("Query", "table") == 1  # the item collection, in one Query
+    assert meter.calls("Query", "table") == 4  # #META + links, events, questions, reviews
     assert meter.calls("Scan") == 0
 
 
@@ -132,8 +139,10 @@ def test_a_reviewer_requests_changes_and_sees_the_new_state_and_event(people):
     )
     assert response.status_code == 302
     page = client.get(page_url).content.decode()
-    assert 'id="assessment-state">changes_requested<' in page
-    assert "reviewed</strong> → changes_requested" in page
+    assert 'id="assessment-state">Changes requested<' in page and "changes_requested<" not in page
+    assert "Reviewed</strong> → Changes requested" in page and "by rita" in page  # history says who acted
+    reviews = page.split('id="reviews"')[1].split("</table>")[0]
+    assert "Request changes" in reviews and "by rita" in reviews and "Attach the pen test" in reviews
     assert Assessment.get(*Assessment.key(item.assessment_id)).state == "changes_requested"
     entry = LogEntry.objects.get(object_id=item.assessment_id)
     assert "request_changes" in entry.change_message
@@ -171,3 +180,69 @@ def test_a_reviewer_cannot_review_their_own_assessment(people):
     response = client.post(page_url, {"decision": "approve", "version": own.version}, follow=True)
     assert "owners cannot review their own assessment" in response.content.decode().lower()
     assert Assessment.get(*Assessment.key(own.assessment_id)).state == "submitted"
+
+
+def test_the_assessment_page_reads_a_bounded_number_of_items_and_pages_history_and_documents(people):
+    from tests.assessments.test_api import long_history
+
+    item = submitted(people["owner"])
+    long_history(item.assessment_id, events=500, links=300)
+    client = signed_in(people["reviewer"])
+    meter.reset()
+    page = client.get(f"{LIST}{item.assessment_id}/").content.decode()
+    assert meter.calls("Query", "table") == 4
+    assert meter.snapshot()[("Query", "table")].items == 1 + 100 + 20  # #META, a page of links, 20 events
+    assert meter.calls("BatchGetItem") == 1  # the page's 100 documents (none exist here: shown as deleted)
+    assert page.count("(deleted)") == 100 and "e0499" not in page  # events show their type and time
+
+    older = re.search(r'href="([^"]+)" id="older-events"', page).group(1).replace("&amp;", "&")
+    more = re.search(r'href="([^"]+)" id="more-documents"', page).group(1).replace("&amp;", "&")
+    meter.reset()
+    second = client.get(older)
+    assert second.status_code == 200 and 'id="older-events"' in second.content.decode()
+    assert meter.snapshot()[("Query", "table")].items == 1 + 100 + 20
+    meter.reset()
+    documents = client.get(more).content.decode()
+    assert "d0100 (deleted)" in documents and "d0099 (deleted)" not in documents
+    assert meter.calls("GetItem") == 1 and meter.snapshot()[("Query", "table")].items == 100 + 20
+
+    refused = client.get(f"{LIST}{item.assessment_id}/?events=forged")
+    assert refused.status_code == 302  # back to the first page, with a message
+
+
+def test_the_page_numbers_questions_from_1_and_citations_name_their_files(people):
+    from assessments.models import Citation, Question, Suggestion
+
+    item = submitted(people["owner"])
+    evidence = factories.document(owner_id=str(people["owner"].pk), filename="acme-soc2.pdf")
+    now = utc_now()
+    for order, text in [(0, "Is data encrypted?"), (5, "Is MFA enforced?")]:
+        question = Question.build(
+            assessment_id=item.assessment_id, question_id=Question.new_id(order), order=order, text=text,
+            status="unanswered", created_at=now, updated_at=now,
+        )  # fmt: skip
+        question.suggestion = Suggestion(
+            text="Yes.", confidence=0.9, provider="extractive", created_at=now,
+            citations=[Citation(document_id=evidence.document_id, chunk=0, quote="AES-256 at rest")],
+        )  # fmt: skip
+        question.save()
+    page = signed_in(people["reviewer"]).get(f"{LIST}{item.assessment_id}/").content.decode()
+    questions = page.split('id="questions"')[1].split("</table>")[0]
+    assert re.findall(r"<td>(\d+)</td>", questions) == ["1", "2"]
+    assert questions.count(">acme-soc2.pdf</a>, passage 1") == 2
+    assert f"document {evidence.document_id}" not in questions  # the file's name, not its hex id
+
+
+def test_the_submitted_filter_lists_oldest_first_as_the_review_queue(people):
+    from datetime import timedelta
+
+    now = utc_now()
+    for days, title in [(3, "Oldest vendor"), (1, "Newest vendor"), (2, "Middle vendor")]:
+        item = factories.assessment(owner_id=str(people["owner"].pk), title=title, state="submitted")
+        item.updated_at = item.submitted_at = now - timedelta(days=days)
+        item.save()
+    page = signed_in(people["reviewer"]).get(LIST, {"state": "submitted"}).content.decode()
+    assert page.index("Oldest vendor") < page.index("Middle vendor") < page.index("Newest vendor")
+    assert ">Submitted<" in page and ">submitted<" not in page  # state labels, not raw names
+    approved = signed_in(people["reviewer"]).get(LIST, {"state": "approved"}).content.decode()
+    assert "Changes requested" in approved  # the filter box's labels

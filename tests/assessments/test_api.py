@@ -1,11 +1,17 @@
 """The assessments API against the real local DynamoDB server."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 
+from assessments.models import AssessmentEvent, DocumentLink
+from assessments.selectors import DETAIL_PAGE, RECENT_EVENTS
 from tests.support.loop_guard import blocking_calls_on_event_loop
+from tra.dynamo.clock import utc_now
 from tra.dynamo.metering import meter
+from tra.dynamo.writes import batch_write
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 
@@ -95,6 +101,25 @@ async def test_renaming_replaces_the_search_words(users):
     assert response.body["version"] == 2
     assert (await users["owner"].get("/assessments", q="old")).body["items"] == []
     assert [i["id"] for i in (await users["owner"].get("/assessments", q="fresh")).body["items"]] == [body["id"]]
+
+
+async def test_a_state_filtered_multi_word_search_reads_what_it_shows_in_one_query(users):
+    owner = users["owner"]
+    wanted = await create(owner, title="Acme hosting")
+    for n in range(12):  # the same words in another state, and the lead word in other titles
+        await create(owner, title=f"Acme hosting {n}" if n % 2 else f"Acme payroll {n}")
+    path = f"/assessments/{wanted['id']}"
+    await owner.post(f"{path}/transitions", {"action": "submit", "version": 1})
+    meter.reset()
+    page = await owner.get("/assessments", q="acme hosting", state="submitted")
+    assert [item["id"] for item in page.body["items"]] == [wanted["id"]]
+    assert page.body["items"][0]["version"] == 2  # the search row is as fresh as the assessment
+    stats = meter.snapshot()[("Query", "title_search_by_owner_state")]
+    assert (stats.calls, stats.items) == (1, 1)  # the lead word "hosting" in that state: nothing else read
+    assert meter.calls() == 1  # no BatchGetItem: the rows are the index's projection
+
+    unfiltered = await owner.get("/assessments", q="hosting acm", limit=100)
+    assert len(unfiltered.body["items"]) == 7  # "Acme hosting" and the six "Acme hosting <odd n>"
 
 
 async def test_another_users_assessment_is_404_everywhere(users):
@@ -221,14 +246,58 @@ async def test_list_reads_only_the_items_it_returns_whatever_the_table_holds(use
     assert (stats.calls, stats.items, stats.scanned) == (1, 3, 3)
 
 
-async def test_the_detail_page_is_one_query(users):
+async def test_the_detail_page_is_four_queries(users):
     body = await create(users["owner"])
     path = f"/assessments/{body['id']}"
     await users["owner"].post(f"{path}/questions/import", {"questions": [{"text": f"Q{n}?"} for n in range(5)]})
     meter.reset()
     detail = await users["owner"].get(path)
     assert len(detail.body["questions"]) == 5
-    assert meter.calls() == meter.calls("Query", "table") == 1
+    assert detail.body["questions_next_cursor"] is None
+    assert meter.calls() == meter.calls("Query", "table") == 4  # #META + links, events, questions, reviews
+
+
+def long_history(assessment_id: str, *, events: int, links: int) -> None:
+    """`events` audit events and `links` document links, written in BatchWriteItems."""
+    start = utc_now() - timedelta(days=1)
+    batch_write(
+        puts=[
+            AssessmentEvent.build(
+                assessment_id=assessment_id,
+                event_id=f"e{n:04d}",
+                created_at=start + timedelta(seconds=n),
+                event_type="updated",
+                actor_id="1",
+            )
+            for n in range(events)
+        ]
+        + [
+            DocumentLink.build(assessment_id=assessment_id, document_id=f"d{n:04d}", linked_by="1", linked_at=start)
+            for n in range(links)
+        ]
+    )
+
+
+async def test_the_detail_reads_a_bounded_number_of_items_whatever_its_history(users):
+    body = await create(users["owner"])
+    path = f"/assessments/{body['id']}"
+    await sync_to_async(long_history)(body["id"], events=500, links=300)
+    meter.reset()
+    detail = (await users["owner"].get(path)).body
+    assert meter.calls() == meter.calls("Query", "table") == 4
+    assert meter.snapshot()[("Query", "table")].items == 1 + DETAIL_PAGE + RECENT_EVENTS  # not 801
+    assert len(detail["documents"]) == DETAIL_PAGE and len(detail["recent_events"]) == RECENT_EVENTS
+    newest = [event["id"] for event in detail["recent_events"]]
+    assert newest[1:3] == ["e0499", "e0498"]  # newest first, after the assessment's own "created"
+
+    # The cursors continue each list on its own endpoint, where the detail stopped.
+    more = await users["owner"].get(f"{path}/documents", cursor=detail["documents_next_cursor"])
+    assert more.status == 200
+    assert [item["document_id"] for item in more.body["items"]][:2] == ["d0100", "d0101"]
+    older = await users["owner"].get(f"{path}/events", cursor=detail["events_next_cursor"], limit=20)
+    assert [item["id"] for item in older.body["items"]][:2] == ["e0480", "e0479"]
+    replayed = await users["owner"].get(f"{path}/events", cursor=detail["documents_next_cursor"])
+    assert replayed.status == 400  # one listing's cursor is refused on another
 
 
 async def test_endpoints_make_no_blocking_call_on_the_event_loop(users, aws_clients):

@@ -39,9 +39,10 @@ async def test_linking_1000_documents_takes_40_batch_writes(users, assessment):
     meter.reset()
     response = await users["owner"].post(f"/assessments/{assessment['id']}/documents", {"document_ids": ids})
     assert response.status == 200, response.body
-    assert response.body == {"linked": 1000, "unlinked": 0}
+    assert response.body == {"linked": 1000, "already_linked": 0, "unlinked": 0}
     assert meter.calls("BatchWriteItem") == 40
-    assert meter.calls("BatchGetItem") == 10  # ownership check, 100 keys a call
+    assert meter.calls("BatchGetItem") == 10 + 10  # ownership, then which are linked already: 100 keys a call
+    assert meter.calls("PutItem") == 40  # one documents_linked event per batch written
     linked = await count_links(users["owner"], assessment["id"])
     assert linked == 1000
 

@@ -1,10 +1,14 @@
 """Answer suggestions and document summaries through the API, on the offline provider and on a fake Bedrock."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from assessments.models import Assessment
 from devtools.fake_bedrock import FakeBedrock
+from tests.support import factories
+from tra.dynamo.metering import meter
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
 
@@ -131,3 +135,47 @@ async def test_llm_stats_are_for_staff_and_metrics_are_prometheus_text(users, pr
     assert metrics.status_code == 200 and metrics["Content-Type"].startswith("text/plain")
     assert "tra_llm_hits " in text
     assert 'tra_dynamodb_calls_total{operation="Query",index="table"}' in text
+
+
+def linked_evidence(assessment_id: str, owner_id: str, documents: int) -> str:
+    """`documents` documents of two passages each, linked to the assessment; the last one holds the
+    answer. Its id."""
+    parent = Assessment.get(*Assessment.key(assessment_id))
+    answer = None
+    for number in range(documents):
+        document = factories.document(owner_id=owner_id, filename=f"evidence-{number:03d}.txt", status="extracted")
+        factories.chunk(document, number=0, text=f"Vendor note {number}: the office opens at nine.")
+        last = number == documents - 1
+        text = "Customer data at rest is encrypted with AES-256." if last else "Staff badges are renewed yearly."
+        factories.chunk(document, number=1, text=text)
+        factories.link(parent, document, linked_by=owner_id)
+        answer = document.document_id
+    return answer
+
+
+@pytest.mark.parametrize("documents", [1, 120])
+async def test_a_suggestion_reads_a_bounded_number_of_items_however_many_documents_are_linked(users, documents):
+    """Warm (the documents' passages in the evidence cache), a suggestion is 4 DynamoDB calls at 1 or
+    120 linked documents: GetItem of the assessment and of the question, T7's one Query of the links
+    and the UpdateItem that stores it. Cold, each document is read once (BatchGetItem + T11) for every
+    later request, every assessment and every user (it was one Query per document per request)."""
+    owner = users["owner"]
+    assessment = (await owner.post("/assessments", {"title": "Acme Cloud"})).body
+    path = f"/assessments/{assessment['id']}"
+    imported = await owner.post(f"{path}/questions/import", {"questions": [{"text": "Is data encrypted at rest?"}]})
+    question = imported.body["questions"][0]
+    answer = await sync_to_async(linked_evidence)(assessment["id"], owner.user_id, documents)
+
+    meter.reset()
+    cold = await owner.post(f"{path}/questions/{question['id']}/suggestion?refresh=true")
+    assert cold.status == 200, cold.body
+    batches = -(-documents // 100)
+    assert meter.calls() == 4 + batches + documents  # + BatchGetItem of the #META items + T11 per document
+    meter.reset()
+    warm = await owner.post(f"{path}/questions/{question['id']}/suggestion?refresh=true")
+    assert warm.status == 200
+    assert warm.body["suggestion"]["citations"] == cold.body["suggestion"]["citations"]
+    assert warm.body["suggestion"]["citations"][0]["document_id"] == answer
+    assert "AES-256" in warm.body["suggestion"]["citations"][0]["quote"]
+    assert meter.calls() == 4
+    assert (meter.calls("GetItem"), meter.calls("Query"), meter.calls("UpdateItem")) == (2, 1, 1)

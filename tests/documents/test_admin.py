@@ -76,3 +76,15 @@ def test_a_reviewer_regenerates_a_summary_through_the_llm_path(settings, tmp_pat
     stored = Document.get(*Document.key(document.document_id))
     assert "AES-256" in stored.summary and stored.status == "summarized"
     assert LogEntry.objects.filter(object_id=document.document_id).count() == 1
+
+
+def test_the_list_shows_sizes_people_read_and_status_labels(staff_client):
+    small = factories.document(filename="tiny.txt", status="extracted", save=False)
+    small.size_bytes = 56
+    small.save()
+    large = factories.document(filename="large.pdf", status="extracted", save=False)
+    large.size_bytes = 3 * 1024 * 1024
+    large.save()
+    content = staff_client.get(LIST).content.decode().replace("\xa0", " ")
+    assert "<td>56 bytes</td>" in content and "<td>3.0 MB</td>" in content and "0 KB" not in content
+    assert "<td>Extracted</td>" in content

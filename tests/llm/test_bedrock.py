@@ -118,14 +118,16 @@ async def test_server_errors_on_every_attempt_are_service_unavailable(fake_bedro
     assert raised.value.retry_after == 5
 
 
-async def test_a_read_timeout_on_every_attempt_is_service_unavailable(fake_bedrock, settings):
-    settings.AWS_MAX_ATTEMPTS = 2
-    settings.AWS_READ_TIMEOUT_SECONDS = 0.2
+async def test_a_read_timeout_is_service_unavailable_after_one_call(fake_bedrock, settings):
+    # The model ran (and may be billed) even though its answer came too late: no retry.
+    settings.AWS_MAX_ATTEMPTS = 4
+    settings.BEDROCK_READ_TIMEOUT_SECONDS = 0.2
     fake_bedrock.latency = 1.0
     with pytest.raises(ServiceUnavailable) as raised:
         await ask("slow")
-    assert fake_bedrock.converse_calls == 2
-    assert "ReadTimeoutError" in raised.value.message
+    assert fake_bedrock.converse_calls == 1
+    assert raised.value.extra == {"error_code": "ReadTimeoutError", "attempts": 1}
+    assert (await metrics.astats())["bedrock_errors"] == 1
 
 
 async def test_an_unreachable_endpoint_is_service_unavailable(fake_bedrock, settings):

@@ -210,11 +210,22 @@ async def test_a_crashed_holders_lock_expires_and_a_waiter_takes_over(llm_cache,
     assert await llm_cache.aget("llm:test:j") is not None
 
 
-async def test_a_holders_error_is_handed_to_the_processes_waiting_on_it(llm_cache):
+async def test_a_holders_error_is_handed_to_the_processes_waiting_on_it(llm_cache, monkeypatch):
     await llm_cache.aadd("llm:test:k:lock", "other-process", timeout=30)
+    # The waiter learns who holds the lock from its first look (aget_many); hand off only after it,
+    # or a slow machine lets it start after the release and take the lock itself.
+    looked = asyncio.Event()
+    look = type(llm_cache).aget_many
+
+    async def aget_many(self, *args, **kwargs):
+        found = await look(self, *args, **kwargs)
+        looked.set()
+        return found
+
+    monkeypatch.setattr(type(llm_cache), "aget_many", aget_many)
     compute = CountingCompute()
     waiting = asyncio.create_task(get_or_compute("llm:test:k", ttl=60, compute=compute))
-    await asyncio.sleep(0.05)
+    await looked.wait()
     await llm_cache.aset(
         cache._handoff_key("llm:test:k", "other-process"), {"error": "Bedrock is down", "retry_after": 7}, timeout=30
     )

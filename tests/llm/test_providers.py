@@ -188,3 +188,30 @@ async def test_no_relevant_passage_means_no_bedrock_call(fake_bedrock, corpus):
     retrieval = local_retrieval("quantum teleportation", corpus)
     suggestion = await BedrockProvider().answer(question="quantum teleportation", retrieval=retrieval)
     assert (suggestion.text, suggestion.confidence, fake_bedrock.converse_calls) == (NOTHING_FOUND, 0.0, 0)
+
+
+# A page of a protocol specification as a PDF extractor gives it: hard line breaks in the middle of
+# sentences, a word hyphenated across lines, headings, a table of the wire format, a hex dump.
+SPECIFICATION_PAGE = """Shared MIME-info Database
+
+2.2. The cache file
+Parents:
+The cache file stores the parents of every MIME type so that a reader can look
+them up without parsing the XML files again. Applications must check the ver-
+sion number in the header before they read any other field.
+4 CARD32 N_PARENTS
+4*N_PARENTS CARD32 MIME_TYPE_OFFSET
+4 CARD32 LITERAL_OFFSET
+00000000 4d 49 4d 45 2d 4d 61 67 69 63 00 0a 5b 35 30 3a |MIME-Magic..[50:|
+A reader that finds an unknown major version must ignore the
+cache and fall back to the source files.
+"""
+
+
+def test_an_extractive_summary_of_a_pdf_joins_its_lines_and_leaves_out_tables_and_dumps():
+    summary = extractive_summary(SPECIFICATION_PAGE)
+    assert "\n" not in summary
+    assert "look them up without parsing" in summary and "check the version number" in summary
+    assert "must ignore the cache and fall back" in summary
+    for noise in ("CARD32", "N_PARENTS", "4d 49", "MIME-Magic", "Parents:", "2.2."):
+        assert noise not in summary, noise

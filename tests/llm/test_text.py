@@ -1,5 +1,8 @@
 """Words, sentences and chunks (llm/text.py)."""
 
+import pytest
+
+from llm import text
 from llm.text import chunks, sentences, singular, terms
 
 
@@ -67,3 +70,26 @@ def test_a_sentence_longer_than_a_chunk_is_cut_at_spaces():
 def test_a_short_text_is_one_chunk_and_a_blank_one_none():
     assert chunks("  One sentence.  ", 100) == ["One sentence."]
     assert chunks("   ", 100) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "table"),
+    [
+        ("4 CARD32 N_PARENTS number of parents", True),
+        ("     2     CARD16                  sequence number", True),
+        ("00000010 74 65 78 74 2f 78 2d 64 69 66 66 5d 0a 3e 30 3d |text/x-diff].>0=|", True),
+        ("12 34 56 78", True),
+        ("AWS KMS encrypts S3 data at rest.", False),
+        ("All customer data at rest is encrypted with AES-256 and the keys", False),
+        ("Backups are tested every quarter (Q1-Q4) by the SRE team", False),
+        ("Table 3: Encryption settings", False),
+    ],
+)
+def test_table_and_binary_rows_are_told_from_prose(line, table):
+    assert text.is_table_row(line) is table
+
+
+def test_prose_joins_a_paragraph_s_lines_and_keeps_headings_apart():
+    extracted = "Encryption\nAll data is encrypted at rest with keys that ro-\ntate every year and\nare kept in a KMS."
+    joined = "All data is encrypted at rest with keys that rotate every year and are kept in a KMS."
+    assert text.prose(extracted) == f"Encryption\n\n{joined}"

@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, TitleWord, title_words
+from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review
 from chat.models import ChatMessage, ChatSession
 from documents.models import Document, DocumentChunk
 from tra.dynamo.clock import utc_now
@@ -24,8 +24,8 @@ def assessment(*, owner_id: str = "1", title: str = "Acme Cloud hosting review",
         updated_at=moment,
     )
     item.save()
-    for word in title_words(title):
-        TitleWord.build(assessment_id=item.assessment_id, word=word, owner_id=owner_id).save()
+    for word in item.companion_items():  # its title words, with its list columns
+        word.save()
     return item
 
 

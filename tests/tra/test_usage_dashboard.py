@@ -20,11 +20,11 @@ pytestmark = [pytest.mark.usefixtures("dynamo_table")]
 @pytest.fixture(autouse=True)
 def fresh_counters():
     caches["llm"].clear()
-    usage._flushed.clear()
+    usage.forget()
     meter.reset()
     yield
     caches["llm"].clear()
-    usage._flushed.clear()
+    usage.forget()
 
 
 def value(day, metric) -> float:
@@ -67,13 +67,15 @@ def test_the_dashboard_draws_the_charts_and_is_on_the_index():
 
     Assessment.get(*Assessment.key(factories.assessment().assessment_id))
     metrics.add_sync(bedrock_calls=2, hits=8, cost_micro_usd=1_000, saved_cost_micro_usd=4_000)
+    usage.flush()  # the dashboard shows what the workers flushed
     client = Client()
     client.force_login(make_user("sam", staff=True))
     assert "/admin/dashboard/" in client.get("/admin/").content.decode()
     page = client.get("/admin/dashboard/").content.decode()
     assert page.count("<svg") >= 4
     assert "DynamoDB read capacity (RCU) by index" in page
-    assert "LLM: Bedrock calls vs answers from the cache" in page
+    assert "LLM: model calls vs answers from the cache" in page
+    assert 'width="100%"' in page and 'width="640"' not in page  # the charts scale to the page's width
     assert 'id="capacity"' in page and "PutItem" in page
     assert meter.calls("Scan") == 0
 
@@ -83,3 +85,23 @@ def test_a_chart_escapes_its_labels():
 
     svg = bar_chart(title="<b>x</b>", labels=["d1"], series={"<script>": [1.0]})
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+@pytest.mark.django_db
+def test_empty_llm_panels_say_no_data_yet_and_offline_calls_count():
+    import asyncio
+
+    from llm.providers import ExtractiveProvider
+
+    client = Client()
+    client.force_login(make_user("sam", staff=True))
+    usage.flush()
+    page = client.get("/admin/dashboard/").content.decode()
+    assert page.count("No data yet") >= 3  # the two LLM charts and the totals panel, before any LLM work
+    assert "LLM: model calls vs answers from the cache" in page
+
+    before = metrics.stats()["offline_calls"]
+    asyncio.run(ExtractiveProvider().summarize(text="Data is encrypted at rest. Backups are tested every quarter."))
+    assert metrics.stats()["offline_calls"] == before + 1
+    page = client.get("/admin/dashboard/").content.decode()
+    assert 'id="llm-totals" style' in page and "Offline (extractive) calls</th><td>1<" in page

@@ -13,9 +13,10 @@ those attributes, and only if the item has not changed since it was read:
   retried item by item and the changed item is skipped;
 - items whose derived attributes are already right are not written at all;
 - companion items a model declares (`TableModel.companion_items`, e.g. an
-  assessment's title words) that are missing are looked up by key
-  (BatchGetItem) and written (BatchWriteItem): they are new items, so a put
-  cannot overwrite an edit;
+  assessment's title words with its list columns) that are missing or stored
+  differently are looked up by key (BatchGetItem) and put, each on condition
+  that the stored one is not newer (its `version`), so a put cannot overwrite
+  an edit;
 - progress is checkpointed per segment (LastEvaluatedKey) in a JSON file, so an
   interrupted run resumes where it stopped;
 - an optional read-capacity budget (RCU per second) paces the Scan.
@@ -31,11 +32,13 @@ from contextvars import copy_context
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pynamodb.attributes import NumberAttribute, VersionAttribute
+from pynamodb.exceptions import PutError
+
 from .connection import botocore_client, table_connection
 from .metering import batch_job
 from .models import TableModel
 from .registry import registered_models
-from .writes import batch_write
 
 TRANSACTION_SIZE = 25
 
@@ -48,6 +51,8 @@ class BackfillStats:
     skipped_concurrent_edit: int = 0
     companions_added: int = 0
     pages: int = 0
+    # The checkpoint recorded a finished run: this run started over (not a silent no-op).
+    new_run_after_finished: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -57,7 +62,8 @@ class BackfillStats:
 
 
 class Checkpoint:
-    """LastEvaluatedKey per segment in a JSON file; `done` segments are skipped on resume."""
+    """LastEvaluatedKey per segment in a JSON file; `done` segments are skipped on resume,
+    and once every segment of a run is done the next run starts over."""
 
     def __init__(self, path: Path | None, total_segments: int):
         self.path = path
@@ -76,13 +82,25 @@ class Checkpoint:
         entry = self.state["segments"].get(str(segment), {})
         return entry.get("last_key"), entry.get("done", False)
 
+    def finished(self, segments: list[int]) -> bool:
+        return all(self.position(segment)[1] for segment in segments)
+
+    def forget(self, segments: list[int]) -> None:
+        with self._lock:
+            for segment in segments:
+                self.state["segments"].pop(str(segment), None)
+            self._store()
+
     def save(self, segment: int, last_key: dict | None) -> None:
         with self._lock:
             self.state["segments"][str(segment)] = {"last_key": last_key, "done": last_key is None}
-            if self.path:
-                temporary = self.path.with_suffix(".tmp")
-                temporary.write_text(json.dumps(self.state))
-                temporary.replace(self.path)
+            self._store()
+
+    def _store(self) -> None:
+        if self.path:
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.state))
+            temporary.replace(self.path)
 
 
 class CapacityBudget:
@@ -178,8 +196,10 @@ def _write(actions: list[dict], stats: BackfillStats, dry_run: bool) -> None:
             stats.add(skipped_concurrent_edit=1)
 
 
-def _missing_companions(instances: list[TableModel]) -> list[TableModel]:
-    """The companion items of `instances` that are not in the table, found by BatchGetItem of their keys."""
+def _companions_to_write(instances: list[TableModel]) -> list[TableModel]:
+    """The companion items of `instances` that are missing from the table or stored differently
+    (e.g. title words written before they carried their assessment's list columns), found by
+    BatchGetItem of their keys."""
     wanted: dict[tuple[str, str], TableModel] = {}
     for instance in instances:
         for companion in instance.companion_items():
@@ -187,11 +207,28 @@ def _missing_companions(instances: list[TableModel]) -> list[TableModel]:
     keys_by_model: dict[type[TableModel], list[tuple[str, str]]] = defaultdict(list)
     for key, companion in wanted.items():
         keys_by_model[type(companion)].append(key)
-    present = set()
+    stored: dict[tuple[str, str], dict] = {}
     for model, model_keys in keys_by_model.items():
         # PynamoDB sends 100 keys a call (DynamoDB's limit) and retries unprocessed keys.
-        present.update((item.pk, item.sk) for item in model.batch_get(model_keys))
-    return [companion for key, companion in wanted.items() if key not in present]
+        stored.update(((item.pk, item.sk), item.serialize()) for item in model.batch_get(model_keys))
+    return [companion for key, companion in wanted.items() if stored.get(key) != companion.serialize()]
+
+
+def _put_companions(companions: list[TableModel], stats: "BackfillStats") -> None:
+    """Conditional puts: a companion the services rewrote since the Scan read its owner (a newer
+    `version`) is left alone, as the derived-attribute updates leave a concurrent edit alone."""
+    for companion in companions:
+        version = type(companion).get_attributes().get("version")
+        condition = None
+        if isinstance(version, NumberAttribute) and not isinstance(version, VersionAttribute) and companion.version:
+            condition = version.does_not_exist() | (version <= companion.version)
+        try:
+            companion.save(condition=condition)
+            stats.add(companions_added=1)
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            stats.add(skipped_concurrent_edit=1)
 
 
 def _segment(
@@ -233,10 +270,12 @@ def _segment(
                 instances.append(model.from_raw_data(raw))
         for start in range(0, len(actions), TRANSACTION_SIZE):
             _write(actions[start : start + TRANSACTION_SIZE], stats, dry_run)
-        companions = _missing_companions(instances)
-        if companions and not dry_run:
-            batch_write(puts=companions)
-        stats.add(scanned=len(items), unchanged=unchanged, companions_added=len(companions), pages=1)
+        companions = _companions_to_write(instances)
+        if dry_run:
+            stats.add(companions_added=len(companions))
+        else:
+            _put_companions(companions, stats)
+        stats.add(scanned=len(items), unchanged=unchanged, pages=1)
         last_key = response.get("LastEvaluatedKey")
         if not dry_run:
             checkpoint.save(segment, last_key)
@@ -263,6 +302,10 @@ def backfill(
     budget = CapacityBudget(rcu_per_second)
     stats = BackfillStats()
     chosen = [only_segment] if only_segment is not None else list(range(segments))
+    if not dry_run and checkpoint.finished(chosen):
+        # A finished run resumed would scan nothing: start a new one (and say so) instead.
+        checkpoint.forget(chosen)
+        stats.new_run_after_finished = True
     options = {
         "checkpoint": checkpoint,
         "budget": budget,

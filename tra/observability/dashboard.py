@@ -1,14 +1,15 @@
 """The admin dashboard: what TRA consumed and saved, per day, as server-rendered SVG.
 
 No chart library and no CDN: a chart is a few dozen SVG rectangles. Data comes
-from usage (daily figures in DynamoDB, one Query per month) plus the live
-capacity meter of this process; the apps add charts and live panels (the LLM
-totals of all processes) through the registry.
+from usage (daily figures in DynamoDB as the workers flushed them, one Query per
+month; viewing writes nothing) plus the live capacity meter of this process; the
+apps add charts and live panels (the LLM totals of all processes) through the
+registry.
 """
 
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from tra.dynamo.metering import meter
@@ -18,11 +19,13 @@ from .registry import Chart
 
 PALETTE = ("#417690", "#e09f3e", "#79aec8", "#9e2a2b", "#335c67", "#8ab17d", "#c3a995", "#5c4d7d")
 WIDTH, HEIGHT, MARGIN = 640, 220, 40
+EMPTY_CHART = '<div class="usage-chart-empty"><strong>{}</strong><p class="help">No data yet.</p></div>'
 
 CAPACITY_CHARTS = (
     Chart(title="DynamoDB read capacity (RCU) by index", prefix="ddb.rcu."),
     Chart(title="DynamoDB write capacity (WCU) by index", prefix="ddb.wcu."),
     Chart(title="DynamoDB calls by operation", prefix="ddb.calls."),
+    Chart(title="DynamoDB failed calls by operation", prefix="ddb.failed."),
 )
 
 
@@ -33,7 +36,8 @@ def bar_chart(*, title: str, labels: list[str], series: dict[str, list[float]]) 
     group = plot_width / max(len(labels), 1)
     bar = max(group / (len(series) + 1), 1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT + 20 * len(series)}" '
+        # A viewBox and width 100%: the chart scales to its column of the page.
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + 20 * len(series)}" width="100%" '
         f'role="img" aria-label="{escape(title)}" class="usage-chart">',
         f'<text x="{MARGIN}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
         f'<text x="4" y="{MARGIN + 4}" font-size="10">{peak:,.4g}</text>',
@@ -72,9 +76,18 @@ def charts(days: int = 14) -> list[str]:
                 for name, values in sorted(series.items())
                 if name.startswith(chart.prefix)
             }
-        if chosen:
+        if not chosen:
+            continue
+        if any(value for values in chosen.values() for value in values):
             rendered.append(bar_chart(title=chart.title, labels=labels, series=_scaled(chosen, chart.scale)))
+        else:
+            rendered.append(empty_chart(chart.title))
     return rendered
+
+
+def empty_chart(title: str) -> str:
+    """A chart with nothing to draw yet says so, instead of an empty frame."""
+    return format_html(EMPTY_CHART, title)
 
 
 def _scaled(series: dict[str, list[float]], scale: float) -> dict[str, list[float]]:
@@ -82,7 +95,6 @@ def _scaled(series: dict[str, list[float]], scale: float) -> dict[str, list[floa
 
 
 def dashboard(site, request):
-    usage.flush()  # include this process's latest figures
     live = sorted(meter.snapshot().items())
     context = {
         **site.each_context(request),

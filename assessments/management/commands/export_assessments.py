@@ -2,26 +2,28 @@ import csv
 import json
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from assessments import selectors
 from assessments.models import AssessmentState
+from tra.commands import OperatorCommand
 from tra.progress import Progress
 
 FIELDS = ["assessment_id", "title", "state", "owner_id", "version", "updated_at", "question_id", "order", "question",
           "answer", "status"]  # fmt: skip
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Stream assessments with their questions and answers as CSV (one row per question) or JSON lines "
-        "(one assessment per line), read through indexes: by state (--state) or all, updated since --since."
+        "(one assessment per line), read through indexes: by state (--state) or all, updated since --since. "
+        "Progress and the summary go to stderr; piping into `head` stops it quietly."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--state", choices=[s.value for s in AssessmentState])
+        parser.add_argument("--state", choices=[s.value for s in AssessmentState], help="only this state")
         parser.add_argument("--since", help="ISO date or datetime (UTC): only assessments updated since then")
-        parser.add_argument("--format", choices=["csv", "jsonl"], default="jsonl")
+        parser.add_argument("--format", choices=["csv", "jsonl"], default="jsonl", help="output format")
 
     def handle(self, *args, state, since, format, **options):
         try:
@@ -52,7 +54,7 @@ class Command(BaseCommand):
                 assessments += 1
                 questions += len(rows)
                 progress.advance()
-        self.stderr.write(f"exported {assessments} assessment(s) with {questions} question(s)")
+        self.note(f"exported {assessments} assessment(s) with {questions} question(s)")
 
 
 def _question(question) -> dict:

@@ -1,22 +1,23 @@
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from assessments import selectors, services
 from tra.aws import clients
+from tra.commands import OperatorCommand
 from tra.errors import ApplicationError
 from tra.http.auth import actor_for
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Suggest answers with citations for an assessment's questions (on behalf of its owner), "
         "through the cached LLM path: --all-unanswered, or --question ID (repeatable)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--assessment", required=True)
-        parser.add_argument("--all-unanswered", action="store_true")
+        parser.add_argument("--assessment", required=True, help="assessment id")
+        parser.add_argument("--all-unanswered", action="store_true", help="every question without an answer")
         parser.add_argument("--question", action="append", default=[], help="a question id (repeatable)")
         parser.add_argument("--refresh", action="store_true", help="ignore cached suggestions")
 

@@ -1,13 +1,13 @@
 from asgiref.sync import async_to_sync
-from django.core.management.base import BaseCommand
 
 from documents import selectors, services
 from documents.models import DocumentStatus
 from tra.aws import clients
+from tra.commands import OperatorCommand
 from tra.progress import Progress
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Summarise every document that has extracted text but no summary (the by_status index's "
         "'extracted' queue), a few at a time, through the cached LLM path. Safe to re-run."
@@ -15,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, help="at most this many documents")
-        parser.add_argument("--concurrency", type=int, default=4, help="summaries in flight at once (default 4)")
+        parser.add_argument("--concurrency", type=int, default=4, help="summaries in flight at once")
         parser.add_argument("--dry-run", action="store_true", help="count the queue, change nothing")
 
     def handle(self, *args, limit, concurrency, dry_run, **options):

@@ -72,8 +72,11 @@ def test_an_interrupted_backfill_resumes_from_its_checkpoint(tmp_path, monkeypat
     assert first_seen | set(seen) == {item.pk for item in items}
     assert first.updated + second.updated == 5
     assert visible_in_by_owner() == 5
-    finished = backfill(segments=1, checkpoint_path=checkpoint, page_size=4)
-    assert finished.scanned == 0  # every segment is marked done
+    seen.clear()
+    again = backfill(segments=1, checkpoint_path=checkpoint, page_size=4)
+    # Every segment was done: the next run starts over instead of silently scanning nothing.
+    assert again.new_run_after_finished and not second.new_run_after_finished
+    assert set(seen) == {item.pk for item in items} and again.updated == 0
 
 
 def test_a_user_edit_during_the_backfill_is_never_overwritten(monkeypatch):
@@ -108,5 +111,42 @@ def test_the_command_prints_a_summary_and_honours_dry_run(tmp_path):
         "dynamo_backfill", "--segment", "0", "--total-segments", "1", "--checkpoint", str(tmp_path / "c.json"),
         stdout=out, stderr=io.StringIO(),
     )  # fmt: skip
-    assert "updated 2" in out.getvalue()
+    assert "updated 2" in out.getvalue() and "had finished" not in out.getvalue()
     assert visible_in_by_owner() == 2
+    out = io.StringIO()
+    call_command("dynamo_backfill", "--segments", "1", "--checkpoint", str(tmp_path / "c.json"), stdout=out)
+    assert "had finished: this was a new run" in out.getvalue() and "updated 0" in out.getvalue()
+
+
+def test_title_words_written_before_they_carried_the_list_columns_are_rewritten_unless_newer():
+    from assessments.selectors import assessment_list_mine
+    from tra.http.auth import Actor
+
+    current, raced = (factories.assessment(owner_id="7", title=f"Legacy vendor {n}") for n in range(2))
+    client = botocore_client()
+    for word in [*current.companion_items(), *raced.companion_items()]:  # as an older release wrote them
+        client.update_item(
+            TableName="tra-test",
+            Key={"pk": {"S": word.pk}, "sk": {"S": word.sk}},
+            UpdateExpression="REMOVE title, #s, version, created_at, updated_at, state_word_sort, state_word_bucket",
+            ExpressionAttributeNames={"#s": "state"},
+        )
+    newer = raced.companion_items()[0]
+    newer.version = raced.version + 1  # a service rewrote this one after the Scan read its assessment
+    newer.save()
+    meter.reset()
+    owner = Actor(user_id="7", username="seven", is_staff=False, is_reviewer=False)
+    before = assessment_list_mine(actor=owner, query="legacy vendor", limit=10, cursor=None)
+    assert {row.title for row in before.items} == {"Legacy vendor 0", "Legacy vendor 1"}  # read from #META
+    assert meter.calls("BatchGetItem") == 1
+
+    stats = backfill(segments=1)
+    assert (stats.companions_added, stats.skipped_concurrent_edit) == (5, 1)
+    assert TitleWord.get(newer.pk, newer.sk).version == raced.version + 1  # left as the service wrote it
+    rows = TitleWord.by_owner_state_word.query("7", TitleWord.state_word_sort.startswith("draft#vendor"))
+    assert {row.assessment_id for row in rows} == {current.assessment_id, raced.assessment_id}
+    meter.reset()
+    page = assessment_list_mine(actor=owner, query="legacy vendor", limit=10, cursor=None)
+    assert {row.title for row in page.items} == {"Legacy vendor 0", "Legacy vendor 1"}
+    assert meter.calls("BatchGetItem") == 0
+    assert backfill(segments=1).companions_added == 0

@@ -56,8 +56,10 @@ def entity_types_in(index_name: str) -> Counter:
         ("by_status", {"assessment": 3, "document": 2}),
         ("by_type", {"assessment": 3, "document": 2, "chat_session": 1}),
         ("links_by_document", {"document_link": 2}),
-        ("title_words", {"title_word": 7}),
-        ("title_words_by_owner", {"title_word": 7}),
+        ("title_search", {"title_word": 7}),
+        ("title_search_by_owner", {"title_word": 7}),
+        ("title_search_by_owner_state", {"title_word": 7}),
+        ("title_search_by_state", {"title_word": 7}),
     ],
 )
 def test_index_holds_only_the_items_its_access_pattern_reads(corpus, index_name, expected):
@@ -121,6 +123,23 @@ def test_title_words_by_owner_matches_a_word_prefix_in_my_titles_only(corpus):
 def test_title_words_matches_a_word_prefix_across_owners(corpus):
     rows = list(TitleWord.by_word.query("a", TitleWord.word_sort.startswith("acm")))
     assert {row.assessment_id for row in rows} == {corpus["mine_draft"].assessment_id, corpus["theirs"].assessment_id}
+
+
+def test_title_search_filters_the_state_through_the_key_and_projects_the_list_columns(corpus):
+    mine = list(
+        TitleWord.by_owner_state_word.query(
+            "1", TitleWord.state_word_sort.startswith(TitleWord.state_word_prefix("submitted", "pay"))
+        )
+    )
+    assert [row.assessment_id for row in mine] == [corpus["mine_submitted"].assessment_id]
+    row = mine[0].as_assessment()
+    submitted = corpus["mine_submitted"]
+    assert (row.title, row.state, row.owner_id, row.version) == ("Payroll vendor", "submitted", "1", submitted.version)
+    assert row.updated_at == submitted.updated_at
+    drafts = TitleWord.by_state_word.query(
+        TitleWord.state_bucket("draft", "acm"), TitleWord.word_sort.startswith("acm")
+    )
+    assert [row.assessment_id for row in drafts] == [corpus["mine_draft"].assessment_id]
 
 
 def test_index_queries_read_only_the_items_they_return(corpus):

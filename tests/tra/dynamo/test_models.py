@@ -4,7 +4,7 @@ import pytest
 from pynamodb.exceptions import PutError, UpdateError
 
 from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, Suggestion, TitleWord
-from chat.models import ChatMessage, ChatSession
+from chat.models import ChatMessage, ChatProposal, ChatSession
 from documents.models import Document, DocumentChunk, DocumentFingerprint
 from tests.support import factories
 from tra.dynamo import keys
@@ -29,6 +29,7 @@ def test_every_entity_is_registered_on_the_one_table():
         DocumentFingerprint,
         ChatSession,
         ChatMessage,
+        ChatProposal,
         UsageCounter,
     }
 
