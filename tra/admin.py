@@ -7,13 +7,17 @@ under /admin/dynamo/ through `get_urls()`, wraps them in `admin_view()` (staff
 only) and lists them on the index beside the ORM apps. The views render the
 admin's templates with `each_context()`, the way django-rq adds its pages.
 Their change lists are `DynamoChangeList`s (tra/admin_changelist.py).
+Sign-in attempts are throttled like the API's (tra/ratelimit.py): 429 with Retry-After.
 """
 
 from collections.abc import Callable, Sequence
 
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 
+from tra import ratelimit
+from tra.errors import RateLimited
 from tra.observability.dashboard import dashboard as dashboard_view
 
 # An app's pages: (site) -> [(route, view, url name)], and its index entries: [(label, url name)].
@@ -32,6 +36,16 @@ class TraAdminSite(admin.AdminSite):
     def register_pages(self, urls: PageUrls, entries: Sequence[tuple[str, str]]) -> None:
         """Called from an app's admin.py (in INSTALLED_APPS order, as the admin autodiscovers)."""
         self._pages.append((urls, entries))
+
+    def login(self, request, extra_context=None):
+        if request.method == "POST":
+            try:
+                ratelimit.charge_login_sync(request.POST.get("username", ""), ratelimit.client_address(request))
+            except RateLimited as error:
+                response = HttpResponse(error.message + "\n", status=429, content_type="text/plain; charset=utf-8")
+                response["Retry-After"] = str(error.retry_after)
+                return response
+        return super().login(request, extra_context)
 
     def page_urls(self) -> list[tuple[str, Callable, str]]:
         """Every registered page as (route under /admin/, view, url name)."""
@@ -64,6 +78,11 @@ class TraAdminSite(admin.AdminSite):
                 0, {"name": "Reviews (DynamoDB)", "app_label": "dynamo", "app_url": first, "models": entries}
             )
         return app_list
+
+
+def label(value: str | None) -> str:
+    """A stored enum value as people read it: `changes_requested` -> "Changes requested"."""
+    return (value or "").replace("_", " ").capitalize()
 
 
 def usernames(user_ids) -> dict[str, str]:

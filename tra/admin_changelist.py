@@ -15,7 +15,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from tra.admin import usernames
+from tra.admin import label, usernames
 from tra.dynamo.pagination import Page
 from tra.errors import InvalidCursor
 from tra.http.auth import actor_for
@@ -147,8 +147,8 @@ def choice_filter(request, *, title: str, parameter: str, choices, current: str 
     """A filter box: "All" plus one option per choice, each a link that keeps the other filters."""
     options = [{"label": "All", "url": filter_url(request, **{parameter: None}), "selected": current is None}]
     for value in choices:
-        label = value.replace("_", " ")
-        options.append({"label": label, "url": filter_url(request, **{parameter: value}), "selected": value == current})
+        url = filter_url(request, **{parameter: value})
+        options.append({"label": label(value), "url": url, "selected": value == current})
     return {"title": title, "options": options}
 
 

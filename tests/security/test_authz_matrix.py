@@ -418,6 +418,13 @@ ROWS = [
         {"session_id": "s1"},
         json_body({"text": "what does the evidence say about encryption?"}),
     ),
+    Row(
+        "POST",
+        "/chat/sessions/{session_id}/actions/{action_id}/confirm",
+        private(200),
+        "the owner's proposal to submit their draft",
+        {"session_id": "s2", "action_id": "p1"},
+    ),
 ]
 
 
@@ -547,6 +554,10 @@ async def world(users, settings, tmp_path) -> World:
     for_admin, _ = await assessment_with_question(owner, "Quokka admin review", "Ibex: backups?")
     await submit(owner, for_admin)
     session = await created(await owner.post("/chat/sessions", {"title": "Ocelot chat", "assessment_id": first["id"]}))
+    # A chat whose "submit it" left a proposal: only its owner may confirm it (and the owner's call does).
+    proposed, _ = await assessment_with_question(owner, "Zephyr to submit", "Marmot: backups?")
+    proposing = await created(await owner.post("/chat/sessions", {"assessment_id": proposed["id"]}))
+    said = await created(await owner.post(f"/chat/sessions/{proposing['id']}/messages", {"text": "/submit"}))
     token = await created(await owner.post("/auth/tokens", {"name": "Pangolin token"}))
     world.ids.update(
         d1=d1["id"],
@@ -558,7 +569,10 @@ async def world(users, settings, tmp_path) -> World:
         q2=q2["id"],
         a3=own["id"],
         a4=for_admin["id"],
+        a5=proposed["id"],
         s1=session["id"],
+        s2=proposing["id"],
+        p1=said["reply"]["proposed_action"]["id"],
         token=str(token["id"]),
     )
     for caller in (OTHER, REVIEWER, STAFF):
@@ -635,6 +649,7 @@ async def test_every_caller_gets_what_the_rules_say_on_every_endpoint_and_admin_
     ]
     assert (await reviewer.get(f"/assessments/{world.ids['a3']}/reviews")).body["items"] == []
     assert (await owner.get(f"/assessments/{world.ids['a1']}")).body["title"] == "Zephyr renamed"
+    assert (await owner.get(f"/assessments/{world.ids['a5']}")).body["state"] == "submitted"  # confirmed by its owner
     assert (await owner.get(f"/documents/{world.ids['d3']}")).status == 404  # deleted by its owner only
     assert (await owner.get(f"/documents/{world.ids['d1']}")).status == 200
 

@@ -56,11 +56,24 @@ async def test_api_tokens_are_created_once_listed_and_revoked():
     assert token.startswith("tra_") and created.body["prefix"] == token[:12]
 
     script = ApiClient(token)
-    assert (await script.get("/auth/me")).body["username"] == "olivia"
+    me = (await script.get("/auth/me")).body
+    assert me["username"] == "olivia"
+    assert isinstance(me["id"], str) and isinstance(created.body["id"], str)  # one type for every id
     listed = await owner.get("/auth/tokens")
     assert "token" not in listed.body[0]  # never shown again
     assert (await owner.delete(f"/auth/tokens/{created.body['id']}")).status == 204
-    assert (await script.get("/auth/me")).status == 401
+    revoked = await script.get("/auth/me")
+    assert revoked.status == 401 and revoked.body["error"]["message"] == "invalid or revoked API token"
+    assert (await owner.delete("/auth/tokens/not-a-number")).status == 404
+    assert (await owner.delete("/auth/tokens/99999999999999999999999")).status == 404
+
+
+async def test_a_bad_token_is_told_apart_from_no_credentials():
+    nobody = await ApiClient(None).get("/auth/me")
+    wrong = await ApiClient("tra_not-a-real-token").get("/auth/me")
+    assert nobody.status == wrong.status == 401
+    assert nobody.body["error"]["message"] == "sign in or send an API token"
+    assert wrong.body["error"]["message"] == "invalid or revoked API token"
 
 
 async def test_a_token_of_another_user_cannot_be_revoked():

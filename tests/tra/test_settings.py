@@ -1,19 +1,24 @@
 """Settings come from the environment; production settings pass `check --deploy`."""
 
 import importlib
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
+from django.test import AsyncClient, override_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "tra.settings.production",
     "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-from-the-environment-0123456789",
     "DJANGO_ALLOWED_HOSTS": "tra.example.com",
+    "METRICS_TOKEN": "scraper-token-from-the-environment",
 }
 
 
@@ -74,9 +79,9 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
         load_settings(monkeypatch, module="tra.settings.production", DJANGO_ALLOWED_HOSTS="tra.example.com")
 
 
-def test_production_settings_pass_check_deploy():
-    env = {**os.environ, **PRODUCTION_ENV}
-    result = subprocess.run(
+def check_deploy(**environment) -> subprocess.CompletedProcess:
+    env = {**os.environ, **environment}
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=PROJECT,
         env=env,
@@ -84,5 +89,68 @@ def test_production_settings_pass_check_deploy():
         text=True,
         timeout=120,
     )
+
+
+def test_production_settings_pass_check_deploy():
+    result = check_deploy(**PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_a_metrics_token_warns_and_closes_metrics(monkeypatch):
+    result = check_deploy(**{**PRODUCTION_ENV, "METRICS_TOKEN": ""})
+    assert result.returncode != 0
+    assert "tra.W001" in result.stdout + result.stderr and "METRICS_TOKEN" in result.stdout + result.stderr
+    production = load_settings(monkeypatch, module="tra.settings.production", **{**PRODUCTION_ENV, "METRICS_TOKEN": ""})
+    assert (production["METRICS_REQUIRE_TOKEN"], production["API_DOCS_ENABLED"]) == (True, False)
+    base = load_settings(monkeypatch)
+    assert (base["METRICS_REQUIRE_TOKEN"], base["API_DOCS_ENABLED"]) == (False, True)
+
+
+def load_local_settings(monkeypatch, local_dir) -> dict:
+    monkeypatch.delitem(sys.modules, "tra.settings.local", raising=False)
+    return load_settings(monkeypatch, module="tra.settings.local", TRA_LOCAL_DIR=str(local_dir))
+
+
+def test_local_settings_find_the_running_local_dynamodb_and_never_aws(monkeypatch, tmp_path):
+    # Nothing recorded: `make run`'s fixed port on this machine, where nothing answers - never AWS.
+    assert load_local_settings(monkeypatch, tmp_path)["DYNAMODB_ENDPOINT_URL"] == "http://127.0.0.1:8001"
+    # `make run` recorded its server (and is alive): every command uses it, no variable set.
+    record = tmp_path / "dynamodb.json"
+    record.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:40123", "pid": os.getpid()}))
+    assert load_local_settings(monkeypatch, tmp_path)["DYNAMODB_ENDPOINT_URL"] == "http://127.0.0.1:40123"
+    # A record left by a `make run` that died is ignored.
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record.write_text(json.dumps({"endpoint_url": "http://127.0.0.1:40123", "pid": int(finished.stdout)}))
+    assert load_local_settings(monkeypatch, tmp_path)["DYNAMODB_ENDPOINT_URL"] == "http://127.0.0.1:8001"
+
+
+MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_production_serves_the_collected_static_files(tmp_path):
+    env = {**os.environ, **PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)}
+    command = [sys.executable, "manage.py", "collectstatic", "--noinput"]
+    result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    paths = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    hashed = paths["admin/css/base.css"]
+    assert hashed != "admin/css/base.css" and (tmp_path / f"{hashed}.gz").exists()
+    assert "ninja/swagger-ui-bundle.js" in paths
+    production = subprocess.run(
+        [sys.executable, "-c", "from tra.settings import production; print(production.STORAGES['staticfiles'])"],
+        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert MANIFEST_STORAGE in production.stdout
+
+    storages = {**django_settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
+    with override_settings(
+        STATIC_ROOT=tmp_path, STORAGES=storages, WHITENOISE_USE_FINDERS=False, WHITENOISE_AUTOREFRESH=False
+    ):
+        response = async_to_sync(AsyncClient().get)(f"/static/{hashed}")
+        missing = async_to_sync(AsyncClient().get)("/static/admin/css/nothing-here.css")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/css")
+    assert "immutable" in response["Cache-Control"]
+    assert b"--header-bg" in response.content
+    assert missing.status_code == 404

@@ -79,7 +79,8 @@ class SessionOrToken(AuthBase):
         if header.startswith("Bearer "):
             user = await sync_to_async(_user_for_token)(header.removeprefix("Bearer ").strip())
             if user is None:
-                raise AuthenticationError("invalid or revoked API token")
+                # Not the message of a request with no credentials: the script sent a token that is wrong.
+                raise AuthenticationError(401, "invalid or revoked API token")
             request.user = user
             actor = await sync_to_async(actor_for)(user)
         else:
@@ -105,7 +106,10 @@ def token_list(*, user) -> list[ApiToken]:
     return list(ApiToken.objects.active().filter(user=user))
 
 
-def token_revoke(*, user, token_id: int) -> None:
-    updated = ApiToken.objects.active().filter(user=user, pk=token_id).update(revoked_at=timezone.now())
+def token_revoke(*, user, token_id: str) -> None:
+    # A token id is a string of digits (the database key); anything else, or past 64 bits, names no token.
+    valid = token_id.isascii() and token_id.isdigit() and len(token_id) <= 18
+    tokens = ApiToken.objects.active().filter(user=user, pk=int(token_id)) if valid else None
+    updated = tokens.update(revoked_at=timezone.now()) if tokens is not None else 0
     if not updated:
         raise NotFound(f"API token {token_id} not found", extra={"field": "token_id"})

@@ -11,7 +11,7 @@ import dj_database_url
 from .environment import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-LOCAL_DIR = BASE_DIR / ".local"  # dev data: SQLite, media, the local DynamoDB recording
+LOCAL_DIR = Path(env_str("TRA_LOCAL_DIR", str(BASE_DIR / ".local")))  # dev data: SQLite, media, local DynamoDB
 
 # --- Django core -------------------------------------------------------------
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tra.http.staticfiles.StaticFilesMiddleware",  # WhiteNoise: /static/ from the app itself
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # single-flight lock relies on (the built-in RedisCache rounds sub-second
 # timeouts). Local memory otherwise.
 REDIS_URL = env_str("REDIS_URL")
+# After a failed Redis call, a process does without the shared cache (uncached LLM answers, its own
+# counters and rate limits) for this long before trying Redis again (tra/shared_cache.py).
+SHARED_CACHE_RETRY_SECONDS = env_float("SHARED_CACHE_RETRY_SECONDS", 5.0)
 
 
 def _cache(prefix: str) -> dict:
@@ -172,8 +176,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
 
 # --- DynamoDB -------------------------------------------------------------------
-# Empty endpoint = AWS. `make run` points it at the local server it starts.
+# Empty endpoint = AWS. `make run` points it at the local server it starts (local.py).
 DYNAMODB_ENDPOINT_URL = env_str("DYNAMODB_ENDPOINT_URL") or None
+# `make run` (devtools' runlocal) writes its DynamoDB server's URL here; local settings read it.
+LOCAL_DYNAMODB_ENDPOINT_FILE = LOCAL_DIR / "dynamodb.json"
+LOCAL_DYNAMODB_PORT = env_int("LOCAL_DYNAMODB_PORT", 8001)
 AWS_REGION = env_str("AWS_REGION", env_str("AWS_DEFAULT_REGION", "us-east-1"))
 TRA_TABLE_NAME = env_str("TRA_TABLE_NAME", "tra")
 # PAY_PER_REQUEST or PROVISIONED (then the capacity below is used for the table and each GSI).
@@ -204,6 +211,12 @@ LLM_PROVIDER = env_str("LLM_PROVIDER", "extractive")  # extractive (offline) | b
 BEDROCK_REGION = env_str("BEDROCK_REGION", AWS_REGION)
 BEDROCK_ENDPOINT_URL = env_str("BEDROCK_ENDPOINT_URL") or None
 BEDROCK_KB_ID = env_str("BEDROCK_KB_ID")
+# A model answers in seconds to tens of seconds, so Bedrock gets its own read timeout (DynamoDB keeps
+# AWS_READ_TIMEOUT_SECONDS). A Converse call that timed out is not retried: it may have been billed.
+BEDROCK_READ_TIMEOUT_SECONDS = env_float("BEDROCK_READ_TIMEOUT_SECONDS", 45.0)
+# The longest one model call may take, its wait for a concurrency slot and its retries included; then a
+# 503 with Retry-After. Below a load balancer's usual 60 s idle timeout.
+BEDROCK_DEADLINE_SECONDS = env_float("BEDROCK_DEADLINE_SECONDS", 55.0)
 # Bedrock calls in flight at once per worker process (its one event loop): a
 # burst queues here instead of meeting Bedrock's requests-per-minute quota.
 LLM_MAX_CONCURRENCY = env_int("LLM_MAX_CONCURRENCY", 16)
@@ -238,8 +251,23 @@ LLM_PRICES = {
 # --- API -------------------------------------------------------------------------
 # How often each worker writes its usage figures for the admin dashboard.
 USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 60)
+# How long a state-changing action the chat proposes ("submit it") may be confirmed; then it is refused (409).
+CHAT_PROPOSAL_TTL_SECONDS = env_int("CHAT_PROPOSAL_TTL_SECONDS", 600)
 # /metrics is open when empty; set it to require `Authorization: Bearer <token>` (the scraper's).
+# Production settings warn (system check tra.W001) while it is empty. The token also shows
+# /api/health's details.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+# With no METRICS_TOKEN, /metrics is closed (403) rather than open; production turns it on.
+METRICS_REQUIRE_TOKEN = env_bool("METRICS_REQUIRE_TOKEN", False)
+# The interactive docs (/api/docs) and the schema (/api/openapi.json); off in production by default.
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", True)
+# Sign-in attempts (API and admin), counted in the `default` cache across every worker (tra/ratelimit.py):
+# per username and per client address; over either, a 429 with Retry-After. 0 or empty: no limit.
+LOGIN_RATE_LIMIT_PER_USERNAME = env_rate("LOGIN_RATE_LIMIT_PER_USERNAME", "10/minute")
+LOGIN_RATE_LIMIT_PER_ADDRESS = env_rate("LOGIN_RATE_LIMIT_PER_ADDRESS", "30/minute")
+# Proxies in front of the app that append to X-Forwarded-For (1 behind a load balancer): the client
+# address is the entry that many from the right. 0: REMOTE_ADDR (no proxy; the header is ignored).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 3.0)
 

@@ -13,7 +13,9 @@ class Command(BaseCommand):
         "(dynalite for DynamoDB, the fake Bedrock server) and a throwaway database: GSI Query vs Scan at "
         "growing table sizes, batched vs single link writes, pooled vs per-call AWS clients, the LLM cache on "
         "a replayed workload, chat routing on the labelled corpus, and concurrent LLM-bound requests on one "
-        "ASGI worker. Writes docs/benchmarks.md and its SVG chart, and prints the headline ratios."
+        "ASGI worker; end to end through uvicorn with a counting proxy before DynamoDB (per-endpoint calls and "
+        "units, concurrent identical and distinct summaries, a priced request mix). Writes docs/benchmarks.md "
+        "and its SVG chart, and prints the headline ratios."
     )
 
     def add_arguments(self, parser):
@@ -26,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--llm-requests", type=int, default=1_000)
         parser.add_argument("--concurrent-requests", type=int, default=16)
         parser.add_argument("--latency", type=float, default=1.0, help="fake Bedrock seconds per call")
+        parser.add_argument("--identical-summaries", type=int, default=100, help="end to end: concurrent, identical")
+        parser.add_argument("--distinct-requests", type=int, default=200, help="end to end: concurrent LLM-bound")
+        parser.add_argument("--distinct-latency", type=float, default=0.25, help="fake Bedrock seconds, distinct burst")
         parser.add_argument(
             "--output", default=str(Path(settings.BASE_DIR) / "docs" / "benchmarks.md"), help="the report to write"
         )
@@ -37,7 +42,14 @@ class Command(BaseCommand):
             raise CommandError(f"--sizes: {error}") from error
         if not size_list or size_list[0] < 100:
             raise CommandError("--sizes: give table sizes of at least 100 items")
-        for name in ("link_documents", "client_calls", "llm_requests", "concurrent_requests"):
+        for name in (
+            "link_documents",
+            "client_calls",
+            "llm_requests",
+            "concurrent_requests",
+            "identical_summaries",
+            "distinct_requests",
+        ):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1")
         opts = benchmark.Options(
@@ -48,6 +60,9 @@ class Command(BaseCommand):
             llm_requests=options["llm_requests"],
             concurrent_requests=options["concurrent_requests"],
             latency=options["latency"],
+            identical_summaries=options["identical_summaries"],
+            distinct_requests=options["distinct_requests"],
+            distinct_latency=options["distinct_latency"],
         )
         results = benchmark.run(opts, progress=lambda line: self.stderr.write(line))
         written = report.write(results, Path(output))

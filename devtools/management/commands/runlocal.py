@@ -1,15 +1,34 @@
+"""`make run`: a local DynamoDB server, migrations, then uvicorn, stopped in that order's reverse.
+
+- One at a time: a lock on `.local/runlocal.lock` (released by the kernel however the
+  process ends); a second `make run` says which one is running.
+- One endpoint for every process: `.local/dynamodb.json` records the DynamoDB server's
+  URL and this process's id; local settings (tra/settings/local.py) read it, so
+  `manage.py <command>` in another terminal needs no variable.
+- Ctrl-C (or SIGTERM): uvicorn stops first (its lifespan flushes the last usage
+  figures into DynamoDB), then the DynamoDB server. The children run in their own
+  sessions, so the terminal's Ctrl-C reaches only this process, and die with it if it
+  is killed (server.child_process).
+"""
+
+import contextlib
+import fcntl
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from devtools.local_dynamo.server import BACKENDS, LocalDynamoServer
+from devtools.local_dynamo.server import BACKENDS, LocalDynamoServer, LocalServerError, child_process, port_in_use
 from tra.dynamo.connection import reset_connection
+
+LOCK_FILE = "runlocal.lock"
 
 
 def _interrupt(signum, frame):
@@ -18,44 +37,110 @@ def _interrupt(signum, frame):
 
 class Command(BaseCommand):
     help = (
-        "Run TRA on its embedded defaults: start a local DynamoDB server (moto, data kept in "
-        ".local/dynamodb), create/migrate the table and Django's tables, then serve the ASGI app "
-        "with uvicorn. Stops the DynamoDB server on exit."
+        "Run TRA on its embedded defaults: start a local DynamoDB server (DynamoDB Local, data kept in "
+        ".local/dynamodb), create/migrate the table and Django's tables, then serve the ASGI app with uvicorn. "
+        "Ctrl-C stops uvicorn, then the DynamoDB server."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--backend", choices=BACKENDS, default="moto")
-        parser.add_argument("--dynamodb-port", type=int, default=0, help="0 picks a free port")
-        parser.add_argument("--data-dir", default=str(settings.LOCAL_DIR / "dynamodb"))
+        parser.add_argument("--host", default="127.0.0.1", help="(default: %(default)s)")
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="HTTP port (default: $PORT or 8000)"
+        )
+        parser.add_argument("--backend", choices=BACKENDS, default="dynamodb-local", help="(default: %(default)s)")
+        parser.add_argument(
+            "--dynamodb-port",
+            type=int,
+            default=settings.LOCAL_DYNAMODB_PORT,
+            help="0 picks a free port (default: %(default)s)",
+        )
+        parser.add_argument("--data-dir", default=None, help="where DynamoDB data is kept (default: .local/dynamodb)")
         parser.add_argument("--in-memory", action="store_true", help="start with an empty table, keep nothing")
 
     def handle(self, *args, host, port, backend, dynamodb_port, data_dir, in_memory, **options):
-        # SIGTERM (a supervisor, `timeout`) stops like Ctrl-C, so the servers started here stop too.
+        local_dir = Path(settings.LOCAL_DIR)
+        local_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(local_dir / LOCK_FILE, "w")  # noqa: SIM115 - held until the process ends
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CommandError(self._already_running(local_dir)) from None
+        if port_in_use(port, host):
+            raise CommandError(f"port {port} is in use by another program: `PORT=9000 make run` picks another")
         signal.signal(signal.SIGTERM, _interrupt)
-        settings.LOCAL_DIR.mkdir(parents=True, exist_ok=True)
         server = LocalDynamoServer(
             backend=backend,
             port=dynamodb_port or None,
-            data_dir=None if in_memory else Path(data_dir),
-            log_file=settings.LOCAL_DIR / "dynamodb-server.log",
+            data_dir=None if in_memory or backend == "moto" else Path(data_dir or local_dir / "dynamodb"),
+            log_file=local_dir / "dynamodb-server.log",
         )
-        with server:
-            self.stdout.write(f"local DynamoDB ({backend}) on {server.endpoint_url}; replayed {server.replayed} writes")
-            os.environ["DYNAMODB_ENDPOINT_URL"] = server.endpoint_url
-            settings.DYNAMODB_ENDPOINT_URL = server.endpoint_url
-            reset_connection()
-            call_command("migrate", interactive=False, verbosity=0)
-            call_command("dynamo_migrate")
-            self.stdout.write(f"serving http://{host}:{port}/api/health (Ctrl-C stops)")
-            command = [sys.executable, "-m", "uvicorn", "tra.asgi:application", "--host", host, "--port", str(port)]
-            command += ["--lifespan", "on", "--no-access-log"]
-            uvicorn = subprocess.Popen(command, env=dict(os.environ))
+        endpoint_file = Path(settings.LOCAL_DYNAMODB_ENDPOINT_FILE)
+        try:
+            self._run(server, endpoint_file, host, port)
+        except KeyboardInterrupt:
+            pass
+        except LocalServerError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            with contextlib.suppress(KeyboardInterrupt):
+                server.stop()
+                endpoint_file.unlink(missing_ok=True)
+        self.stdout.write("stopped")
+
+    def _run(self, server: LocalDynamoServer, endpoint_file: Path, host: str, port: int) -> None:
+        server.start()
+        kept = f"data in {server.data_dir}" if server.data_dir else "in memory, nothing kept"
+        self.stdout.write(f"local DynamoDB ({server.backend}) on {server.endpoint_url}, {kept}")
+        record = {"endpoint_url": server.endpoint_url, "pid": os.getpid(), "url": f"http://{host}:{port}/"}
+        endpoint_file.write_text(json.dumps(record) + "\n")
+        os.environ["DYNAMODB_ENDPOINT_URL"] = server.endpoint_url
+        settings.DYNAMODB_ENDPOINT_URL = server.endpoint_url
+        reset_connection()
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("dynamo_migrate")  # returns once the table and its indexes are ACTIVE
+        command = [sys.executable, "-m", "uvicorn", "tra.asgi:application", "--host", host, "--port", str(port)]
+        command += ["--lifespan", "on", "--no-access-log"]
+        uvicorn = child_process(command, env=dict(os.environ))
+        try:
+            self._announce(uvicorn, host, port)
+            returncode = uvicorn.wait()
+            if returncode:
+                raise CommandError(f"uvicorn exited with code {returncode}")
+        finally:
+            self._stop(uvicorn)
+
+    def _announce(self, uvicorn: subprocess.Popen, host: str, port: int) -> None:
+        while not port_in_use(port, host):
+            if uvicorn.poll() is not None:
+                return
+            time.sleep(0.1)
+        base = f"http://{host}:{port}"
+        self.stdout.write(
+            f"\nTRA is serving {base}/ (Ctrl-C stops)\n"
+            f"  {base}/api/docs    the API, interactive (OpenAPI UI)\n"
+            f"  {base}/admin/      the admin (reviewers, dashboards)\n"
+            f"  {base}/api/health  health\n"
+            "The first user, in another terminal: .venv/bin/python manage.py createsuperuser\n"
+            "Demo data: .venv/bin/python manage.py seed_demo (both find this DynamoDB server by themselves)\n"
+        )
+
+    def _stop(self, uvicorn: subprocess.Popen) -> None:
+        """SIGTERM: uvicorn's graceful shutdown runs the lifespan's final usage flush."""
+        if uvicorn.poll() is None:
+            uvicorn.terminate()
+        while True:
             try:
-                uvicorn.wait()
+                uvicorn.wait(timeout=30)
+                return
             except KeyboardInterrupt:
-                pass
-            finally:
-                uvicorn.terminate()
-                uvicorn.wait()
+                continue  # a second Ctrl-C while the last figures are written: let them finish
+            except subprocess.TimeoutExpired:
+                uvicorn.kill()
+
+    def _already_running(self, local_dir: Path) -> str:
+        try:
+            record = json.loads(Path(settings.LOCAL_DYNAMODB_ENDPOINT_FILE).read_text())
+        except (OSError, ValueError):
+            record = {}
+        where = f" at {record['url']} (process {record['pid']})" if "url" in record and "pid" in record else ""
+        return f"TRA is already running{where}: stop it with Ctrl-C in its terminal first."

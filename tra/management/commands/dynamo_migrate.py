@@ -1,11 +1,12 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from tra.commands import OperatorCommand
 from tra.dynamo import migrate
 from tra.dynamo.connection import botocore_client
 from tra.dynamo.schema import table_definition
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):
     help = (
         "Create the DynamoDB table with every GSI the registered models declare, or add the "
         "missing GSIs to a live table (one UpdateTable each, waiting for ACTIVE). Idempotent. "
