@@ -4,8 +4,9 @@
 it implements the whole API the application uses, transactions included) with
 the table migrated from the models, a fake Bedrock server on 127.0.0.1
 (devtools/fake_bedrock.py, the same one the tests use), and a throwaway
-Django database for the users and API tokens the API sections need. Settings
-are overridden for the duration and every pooled client is re-pointed.
+Django database for the users and API tokens the API sections need, and
+local-memory caches. Settings are overridden for the duration and every pooled
+client is re-pointed.
 
 `dynamodb_server(backend)` switches to another fresh server for a section:
 the read section uses dynalite, which computes consumed capacity the way
@@ -69,7 +70,20 @@ def isolated(*, own_database: bool = True):
         with (
             dynamodb_server("moto") as dynamodb,
             FakeBedrock() as bedrock,
-            override_settings(LLM_PROVIDER="bedrock", BEDROCK_ENDPOINT_URL=bedrock.endpoint_url, BEDROCK_KB_ID=""),
+            override_settings(
+                LLM_PROVIDER="bedrock",
+                BEDROCK_ENDPOINT_URL=bedrock.endpoint_url,
+                BEDROCK_KB_ID="",
+                # Caches of its own: a shared Redis keeps answers between runs (a first wave would find
+                # the summary cached by the last run) and is the developer's, not the benchmark's.
+                CACHES={
+                    name: {
+                        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                        "LOCATION": f"bench-{uuid.uuid4().hex}",
+                    }
+                    for name in ("default", "llm")
+                },
+            ),
         ):
             yield Environment(dynamodb=dynamodb, bedrock=bedrock)
     finally:
