@@ -11,20 +11,17 @@ Counts come from the capacity meter (tra/dynamo/metering.py) and the fake's call
 """
 
 import asyncio
-import threading
-import time
 import uuid
 
 import aiohttp
 import pytest
-import uvicorn
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django_redis.cache import RedisCache
 
 from devtools.fake_bedrock import FakeBedrock
-from devtools.local_dynamo.server import free_port
 from tests.support.api import upload_document
+from tests.support.served import uvicorn_in_thread
 from tra.dynamo.metering import WRITE_OPERATIONS, meter
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table", "aws_clients")]
@@ -212,22 +209,8 @@ async def test_only_the_request_that_calls_the_model_is_charged(users, bedrock, 
 def served(users, bedrock):
     """The ASGI app under uvicorn on 127.0.0.1, in a thread of this process (it shares the settings,
     the fake Bedrock, the test database and the capacity meter): its base URL."""
-    from tra.asgi import application
-
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=free_port(), lifespan="on", log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{config.port}/api"
-    server.should_exit = True
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    with uvicorn_in_thread() as base_url:
+        yield base_url
 
 
 async def test_through_uvicorn_100_concurrent_identical_summaries_then_a_second_wave(users, bedrock, served):

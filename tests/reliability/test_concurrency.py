@@ -9,40 +9,23 @@ HTTP over TCP. Everything asserted is a count or a state, never a time.
 """
 
 import asyncio
-import threading
-import time
 
 import aiohttp
 import pytest
-import uvicorn
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from devtools.local_dynamo.server import free_port
 from tests.reliability.conftest import REPORT
+from tests.support.served import uvicorn_in_thread
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table")]
 
 
 @pytest.fixture
 def server(users, dynamo_table):
-    from tra.asgi import application
-
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=free_port(), lifespan="on", log_level="warning", access_log=False
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{config.port}/api"
-    instance.should_exit = True
-    thread.join(timeout=20)
-    assert not thread.is_alive()
+    with uvicorn_in_thread() as base_url:
+        yield base_url
 
 
 class Http:

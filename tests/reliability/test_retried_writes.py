@@ -11,19 +11,16 @@ table and the media directory hold, the counters.
 """
 
 import json
-import threading
-import time
 
 import aiohttp
 import pytest
-import uvicorn
 from asgiref.sync import sync_to_async
 from botocore.exceptions import ClientError, ReadTimeoutError
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from devtools.local_dynamo.server import free_port
 from tests.reliability.conftest import REPORT
 from tests.support.fault_proxy import FaultProxy
+from tests.support.served import uvicorn_in_thread
 from tests.support.table import table_items
 
 pytestmark = [pytest.mark.usefixtures("dynamo_table")]
@@ -46,22 +43,8 @@ def late_proxy(settings, dynamodb_server, dynamo_table, tmp_path):
 @pytest.fixture
 def server(users, late_proxy):
     """tra.asgi.application (lifespan on) served by uvicorn in a thread of this process."""
-    from tra.asgi import application
-
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=free_port(), lifespan="on", log_level="warning", access_log=False
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not instance.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{config.port}/api"
-    instance.should_exit = True
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    with uvicorn_in_thread() as base_url:
+        yield base_url
 
 
 class Http:
