@@ -1,12 +1,11 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from assessments import selectors, services
+from assessments import services
+from assessments.management.owner import owner_actor
 from tra.commands import OperatorCommand
 from tra.errors import ApplicationError
-from tra.http.auth import actor_for
 
 
 def read_ids(path: Path) -> list[str]:
@@ -43,21 +42,15 @@ class Command(OperatorCommand):
                 raise CommandError(f"--from-file: {error}") from error
         if not ids:
             raise CommandError("give document ids or --from-file")
-        found = selectors.assessment_current(assessment)
-        if found is None:
-            raise CommandError(f"assessment {assessment} not found")
-        owner_id = found.owner_id
-        owner = get_user_model().objects.filter(pk=owner_id).first()
-        if owner is None:
-            raise CommandError(f"the owner ({owner_id}) of assessment {assessment} is not a user")
+        actor = owner_actor(assessment)
         try:
             outcome = services.document_link_many(
-                actor=actor_for(owner), assessment_id=assessment, document_ids=ids, dry_run=dry_run
+                actor=actor, assessment_id=assessment, document_ids=ids, dry_run=dry_run
             )
         except ApplicationError as error:
             raise CommandError(error.message) from error
         verb = "would link" if dry_run else "linked"
         self.stdout.write(
-            f"{verb} {outcome.linked} document(s) to assessment {assessment} for {owner.get_username()}; "
+            f"{verb} {outcome.linked} document(s) to assessment {assessment} for {actor.username}; "
             f"{outcome.already_linked} already linked"
         )

@@ -1,12 +1,11 @@
 from asgiref.sync import async_to_sync
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from assessments import selectors, services
+from assessments import services
+from assessments.management.owner import owner_actor
 from tra.aws import clients
 from tra.commands import OperatorCommand
 from tra.errors import ApplicationError
-from tra.http.auth import actor_for
 
 
 class Command(OperatorCommand):
@@ -24,15 +23,9 @@ class Command(OperatorCommand):
     def handle(self, *args, assessment, all_unanswered, question, refresh, **options):
         if not all_unanswered and not question:
             raise CommandError("give --all-unanswered or at least one --question")
-        found = selectors.assessment_current(assessment)
-        if found is None:
-            raise CommandError(f"assessment {assessment} not found")
-        owner_id = found.owner_id
-        owner = get_user_model().objects.filter(pk=owner_id).first()
-        if owner is None:
-            raise CommandError(f"the owner ({owner_id}) of assessment {assessment} is not a user")
+        actor = owner_actor(assessment)
         try:
-            questions = async_to_sync(self._run)(actor_for(owner), assessment, all_unanswered, question, refresh)
+            questions = async_to_sync(self._run)(actor, assessment, all_unanswered, question, refresh)
         except ApplicationError as error:
             raise CommandError(error.message) from error
         for item in questions:
