@@ -12,7 +12,8 @@ LLM_RATE_LIMIT (tra/ratelimit.py); over it, a 429 before anything is read or wri
 A message never changes state by itself: a state-changing intent (submit) replies with a
 proposal, stored as a ChatProposal with the turn, that the session's owner confirms through
 `proposal_confirm` (the confirm endpoint) or by a short "yes" while it is the one pending;
-the confirmation runs the API's own service and is recorded as a turn of its own.
+the confirmation runs the API's own service and is recorded as a turn of its own, in the same
+transaction as the state change.
 """
 
 import re
@@ -21,6 +22,8 @@ import uuid
 from collections import Counter
 from datetime import datetime
 
+from pynamodb.transactions import TransactWrite
+
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from llm import services as llm
@@ -28,7 +31,7 @@ from tra import ratelimit
 from tra.dynamo import idempotency
 from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
-from tra.dynamo.writes import transaction
+from tra.dynamo.writes import ConditionFailed, transaction
 from tra.errors import ApplicationError, Conflict, InvalidState
 from tra.http.auth import Actor
 
@@ -86,39 +89,51 @@ def _store_turn(
     reply: ChatMessage,
     *,
     proposed: ChatProposal | None = None,
-    confirmed: ChatProposal | None = None,
 ) -> ChatSession:
-    """The turn in one transaction, with the proposal its reply makes or the one it confirms (once:
-    conditioned on still being pending, so a concurrent confirmation is a 409)."""
-    session.updated_at = reply.created_at
-    session.derive_attributes()  # the by_owner sort key follows updated_at
+    """The turn in one transaction, with the proposal its reply makes."""
     # The messages are new items: conditioned so that a retried transaction that had already
     # committed cannot ADD to message_count twice; its user message (as written) is the witness.
     with transaction(witness=user) as write:
-        write.save(user, condition=ChatMessage.pk.does_not_exist())
-        write.save(reply, condition=ChatMessage.pk.does_not_exist())
-        write.update(
-            session,
-            actions=[
-                ChatSession.message_count.add(2),
-                ChatSession.updated_at.set(session.updated_at),
-                ChatSession.owner_sort.set(session.owner_sort),
-            ],
-            condition=ChatSession.pk.exists(),
-            add_version_condition=False,  # concurrent turns in one session both land; the count is an ADD
-        )
-        if proposed is not None:
-            write.save(proposed, condition=ChatProposal.pk.does_not_exist())
-        if confirmed is not None:
-            write.update(
-                confirmed,
-                actions=[
-                    ChatProposal.status.set(ProposalStatus.CONFIRMED.value),
-                    ChatProposal.confirmed_at.set(reply.created_at),
-                ],
-                condition=ChatProposal.status == ProposalStatus.PENDING.value,
-            )
+        _write_turn(write, session, user, reply, proposed=proposed)
     return session
+
+
+def _write_turn(
+    write: TransactWrite,
+    session: ChatSession,
+    user: ChatMessage,
+    reply: ChatMessage,
+    *,
+    proposed: ChatProposal | None = None,
+    confirmed: ChatProposal | None = None,
+) -> None:
+    """A turn's items in the transaction `write`: both messages, the session's counters, and the proposal
+    its reply makes or the one it confirms (once: conditioned on still being pending)."""
+    session.updated_at = reply.created_at
+    session.derive_attributes()  # the by_owner sort key follows updated_at
+    write.save(user, condition=ChatMessage.pk.does_not_exist())
+    write.save(reply, condition=ChatMessage.pk.does_not_exist())
+    write.update(
+        session,
+        actions=[
+            ChatSession.message_count.add(2),
+            ChatSession.updated_at.set(session.updated_at),
+            ChatSession.owner_sort.set(session.owner_sort),
+        ],
+        condition=ChatSession.pk.exists(),
+        add_version_condition=False,  # concurrent turns in one session both land; the count is an ADD
+    )
+    if proposed is not None:
+        write.save(proposed, condition=ChatProposal.pk.does_not_exist())
+    if confirmed is not None:
+        write.update(
+            confirmed,
+            actions=[
+                ChatProposal.status.set(ProposalStatus.CONFIRMED.value),
+                ChatProposal.confirmed_at.set(reply.created_at),
+            ],
+            condition=ChatProposal.status == ProposalStatus.PENDING.value,
+        )
 
 
 async def _passages(actor: Actor, session: ChatSession, text: str):
@@ -202,34 +217,12 @@ async def _confirm(
     *, actor: Actor, session: ChatSession, proposal: ChatProposal, text: str | None, explain_errors: bool
 ) -> tuple[ChatMessage, ChatMessage]:
     """Run `proposal` and record both turns of it: the confirmation (`text`, or "Confirm: <summary>" from the
-    endpoint) and the result. With `explain_errors` (a "yes" in the chat) a refusal is a reply, as for any
-    message, and the proposal stays as it was; from the endpoint it is the error itself (409, 404...)."""
+    endpoint) and the result. The state change, its audit event, both messages and the proposal's
+    `confirmed` mark are ONE transaction (assessment_transition's `along`): a crash or a fault can leave
+    neither or all, never a submitted assessment whose proposal still waits. With `explain_errors` (a "yes"
+    in the chat) a refusal is a reply, as for any message, and the proposal stays as it was; from the
+    endpoint it is the error itself (409, 404...)."""
     asked_at = utc_now()
-    confirmed = None
-    try:
-        _check_confirmable(proposal, asked_at)
-        done = await run_sync(
-            assessment_services.assessment_transition,
-            actor=actor,
-            assessment_id=proposal.assessment_id,
-            action=PROPOSAL_ACTIONS[proposal.intent],
-            version=int(proposal.assessment_version),
-        )
-        confirmed = proposal
-        reply_text = f"Submitted {done.title} for review."
-        result = {
-            "action_id": proposal.action_id,
-            "id": done.assessment_id,
-            "state": done.state,
-            "version": done.version,
-        }
-    except ApplicationError as error:
-        if not explain_errors or error.status_code == 503:
-            raise
-        reply_text, result = (
-            f"I could not do that: {error.message}.",
-            {"action_id": proposal.action_id, "error": error.code},
-        )
     user = ChatMessage.build(
         session_id=session.session_id,
         message_id=uuid.uuid4().hex,
@@ -239,18 +232,79 @@ async def _confirm(
         intent=proposal.intent,
         tier=CONFIRM_TIER,
     )
-    reply = ChatMessage.build(
+    replied: list[ChatMessage] = []
+
+    def record(write: TransactWrite, assessment) -> None:
+        """The turn, written with the transition: the assessment is in its new state, at its old version."""
+        reply = _reply(
+            session,
+            asked_at,
+            f"Submitted {assessment.title} for review.",
+            proposal.intent,
+            {
+                "action_id": proposal.action_id,
+                "id": assessment.assessment_id,
+                "state": assessment.state,
+                "version": assessment.version + 1,
+            },
+        )
+        _write_turn(write, session, user, reply, confirmed=proposal)
+        replied.append(reply)
+
+    try:
+        _check_confirmable(proposal, asked_at)
+        await run_sync(
+            assessment_services.assessment_transition,
+            actor=actor,
+            assessment_id=proposal.assessment_id,
+            action=PROPOSAL_ACTIONS[proposal.intent],
+            version=int(proposal.assessment_version),
+            along=record,
+        )
+    except ConditionFailed as failed:  # a condition of the turn's (the assessment's own is its 409, below)
+        now = await run_sync(selectors.proposal_get, session=session, action_id=proposal.action_id)
+        if now.status == ProposalStatus.PENDING:
+            raise  # not the proposal: the session went away meanwhile; a 409 all the same
+        error = Conflict(
+            f"action {proposal.action_id} was already {now.status} meanwhile; nothing was done again",
+            extra={"field": "action_id", "status": now.status},
+        )
+        if not explain_errors:
+            raise error from failed
+        return await _refused(session, user, proposal, error, asked_at)
+    except ApplicationError as error:
+        if not explain_errors or error.status_code == 503:
+            raise
+        return await _refused(session, user, proposal, error, asked_at)
+    return user, replied[-1]
+
+
+def _reply(session: ChatSession, asked_at, content: str, intent: str, result: dict) -> ChatMessage:
+    return ChatMessage.build(
         session_id=session.session_id,
         message_id=uuid.uuid4().hex,
         created_at=max(utc_now(), asked_at),
         role="assistant",
-        content=reply_text,
-        intent=proposal.intent,
+        content=content,
+        intent=intent,
         tier=CONFIRM_TIER,
         confidence=1.0,
         tool_result=result,
     )
-    await run_sync(_store_turn, session, user, reply, confirmed=confirmed)
+
+
+async def _refused(
+    session: ChatSession, user: ChatMessage, proposal: ChatProposal, error: ApplicationError, asked_at
+) -> tuple[ChatMessage, ChatMessage]:
+    """A "yes" that could not be carried out: the refusal is the reply, and nothing else changes."""
+    reply = _reply(
+        session,
+        asked_at,
+        f"I could not do that: {error.message}.",
+        proposal.intent,
+        {"action_id": proposal.action_id, "error": error.code},
+    )
+    await run_sync(_store_turn, session, user, reply)
     return user, reply
 
 

@@ -7,7 +7,10 @@ own event and answers as a success, not a 409 (tra/dynamo/idempotency.py).
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from pynamodb.transactions import TransactWrite
 
 from tra.dynamo.clock import utc_now
 from tra.dynamo.writes import ConditionFailed, TransactionConflict, transaction
@@ -18,6 +21,9 @@ from .. import selectors
 from ..models import Assessment, AssessmentEvent, AssessmentState, Review, ReviewDecision, title_words
 
 State = AssessmentState
+# A caller's own writes in a transition's transaction: along(write, assessment) (assessment_transition).
+Along = Callable[[TransactWrite, Assessment], None]
+
 EDITABLE = {State.DRAFT, State.IN_PROGRESS, State.CHANGES_REQUESTED}
 REVIEWABLE = {State.SUBMITTED, State.UNDER_REVIEW}
 
@@ -100,14 +106,19 @@ def _check_version(assessment: Assessment, version: int) -> None:
         )
 
 
-def _commit(assessment: Assessment, version: int, *others, event: AssessmentEvent) -> Assessment:
-    """Save the assessment (conditional on `version`), `others` and its audit `event` in one transaction."""
+def _commit(
+    assessment: Assessment, version: int, *others, event: AssessmentEvent, along: Along | None = None
+) -> Assessment:
+    """Save the assessment (conditional on `version`), `others` and its audit `event` in one transaction,
+    with the caller's own writes (`along`) in it too."""
     try:
         with transaction(witness=event) as write:
             write.save(assessment)
             for item in (*others, *assessment.title_word_items(version=version + 1)):  # the search rows
                 write.save(item)
             write.save(event)
+            if along is not None:
+                along(write, assessment)
     except ConditionFailed as failed:
         if 0 in failed.positions:
             raise _conflict(assessment.assessment_id, version) from failed
@@ -195,7 +206,14 @@ def assessment_update(
     return assessment
 
 
-def assessment_transition(*, actor: Actor, assessment_id: str, action: str, version: int) -> Assessment:
+def assessment_transition(
+    *, actor: Actor, assessment_id: str, action: str, version: int, along: Along | None = None
+) -> Assessment:
+    """Move the assessment through `action` (TRANSITIONS) if it is still at `version`: the state and its
+    event in one transaction. `along(write, assessment)` adds a caller's own items to that transaction,
+    with the assessment already in its new state (at `version`; it is `version + 1` once committed): the
+    chat records a confirmed proposal's turn that way, so a state change is never left without its
+    record, nor a record without its change. A failed condition among them is ConditionFailed."""
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValidationFailed(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}", extra={"field": "action"})
@@ -219,7 +237,7 @@ def assessment_transition(*, actor: Actor, assessment_id: str, action: str, vers
     event = _event(
         assessment, actor=actor, event_type=action, now=now, from_state=current.value, to_state=transition.target.value
     )
-    return _commit(assessment, version, event=event)
+    return _commit(assessment, version, event=event, along=along)
 
 
 def _require_reviewer_of(actor: Actor, assessment: Assessment) -> None:

@@ -175,6 +175,31 @@ async def test_a_proposal_made_before_a_change_is_the_apis_version_conflict(user
     assert (await current(owner, draft)) == ("draft", 2)
 
 
+async def test_a_confirmation_that_loses_a_race_changes_nothing(users, draft, monkeypatch):
+    """The state change and the turn that records it are one transaction: when the proposal is confirmed by
+    someone else between this confirmation's read and its write, the assessment is not submitted either."""
+    from chat import services
+    from chat.models import ChatProposal, ProposalStatus
+
+    owner, session = users["owner"], draft["session"]
+    action = (await say(owner, session, "submit it"))["proposed_action"]
+    checked = services._check_confirmable
+
+    def confirmed_meanwhile(proposal, now):
+        checked(proposal, now)  # it was pending when read...
+        stored = ChatProposal.get(*ChatProposal.key(session["id"], action["id"]), consistent_read=True)
+        stored.update(actions=[ChatProposal.status.set(ProposalStatus.CONFIRMED.value)])  # ...and is not now
+
+    monkeypatch.setattr(services, "_check_confirmable", confirmed_meanwhile)
+    response = await owner.post(confirm_path(session, action), {})
+    assert response.status == 409, response.body
+    assert "already confirmed meanwhile" in response.error["message"]
+    assert (await current(owner, draft)) == ("draft", 1)  # not submitted
+    events = (await owner.get(f"{draft['path']}/events")).body["items"]
+    assert "submit" not in [e["event_type"] for e in events]
+    assert (await owner.get(f"/chat/sessions/{session['id']}")).body["message_count"] == 2  # no confirm turn
+
+
 async def test_yes_confirms_the_one_pending_proposal(users, draft):
     owner, session = users["owner"], draft["session"]
     await say(owner, session, "submit it")
