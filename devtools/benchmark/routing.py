@@ -1,8 +1,11 @@
 """Section 5: chat messages routed without an LLM call, and the precision of those routes.
 
-The held-out split of the chat router's corpus (tests/chat/corpus/heldout.jsonl: templates and
-names the classifier was never trained or tuned on, see the README beside it) goes through the
-free tiers, regex then classifier (chat.evaluation); what they pass on would cost one LLM call each.
+Two sets the classifier was never trained or tuned on go through the free tiers, regex then
+classifier (chat.evaluation); what they pass on would cost one LLM call each:
+- the held-out split of the router's corpus (tests/chat/corpus/heldout.jsonl: templates and names
+  written apart from the training ones, see the README beside it);
+- the independent set (tests/chat/corpus/independent.jsonl: messages written one by one by an author
+  who saw neither the training data nor the router, see INDEPENDENT.md).
 """
 
 import json
@@ -12,10 +15,19 @@ from django.conf import settings
 
 from chat.evaluation import Evaluation, evaluate
 
-CORPUS = Path(settings.BASE_DIR) / "tests" / "chat" / "corpus" / "heldout.jsonl"
+CORPUS = Path(settings.BASE_DIR) / "tests" / "chat" / "corpus"
+SETS = {"held-out split": "heldout.jsonl", "independent set": "independent.jsonl"}
 
 
-def run(*, progress=print) -> Evaluation:
-    rows = [json.loads(line) for line in CORPUS.read_text().splitlines() if line.strip()]
-    progress(f"routing: {len(rows)} held-out labelled messages through the regex and classifier tiers")
-    return evaluate(rows)
+def load(name: str) -> list[dict]:
+    return [json.loads(line) for line in (CORPUS / name).read_text().splitlines() if line.strip()]
+
+
+def run(*, progress=print) -> dict[str, Evaluation]:
+    """Each set's evaluation, by the set's name (SETS)."""
+    results = {}
+    for label, name in SETS.items():
+        rows = load(name)
+        progress(f"routing: {len(rows)} messages of the {label} through the regex and classifier tiers")
+        results[label] = evaluate(rows)
+    return results

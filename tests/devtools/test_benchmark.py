@@ -49,7 +49,9 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
     assert cache.cached.bedrock_calls == cache.unique == 18
     assert cache.cached.hits + cache.cached.coalesced == 60 - 18
 
-    assert results.routing.precision >= 0.98 and results.routing.tool_coverage >= 0.33  # held-out split
+    assert set(results.routing) == {"held-out split", "independent set"}
+    for route in results.routing.values():  # the figures are the chat tests' (tests/chat/test_routing*.py)
+        assert route.messages >= 500 and route.fast_routed > 0 and 0 < route.tool_coverage <= 1
     assert set(results.concurrency.statuses) == {200}
 
     e2e = results.endtoend
