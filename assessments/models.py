@@ -31,6 +31,7 @@ REVIEW = "REV"
 EVENT = "EVT"
 LINK = "DOC"
 WORD = "WORD"
+RETRIEVAL = "RETRIEVAL"  # the sort key of an assessment's EvidenceVersion
 
 MAX_TITLE_WORDS = 20  # bounds the items a title change writes in one transaction
 MAX_WORD_LENGTH = 40
@@ -310,6 +311,22 @@ class DocumentLink(TableModel, discriminator="document_link"):
 
     def derive_attributes(self) -> None:
         self.linked_document_id = self.document_id
+
+
+class EvidenceVersion(TableModel, discriminator="evidence_version"):
+    """`ASMT#<id>` / `RETRIEVAL`: a counter moved (ADD 1) in the same transaction as every change
+    of the assessment's set of linked documents, so a retrieval index built for one value is
+    valid for exactly that link set (assessments/services/evidence.py). Its own item, not an
+    attribute of `#META`: the workflow saves `#META` whole (a PutItem conditional on `version`),
+    which would put back a value read before a concurrent link, and a counter that can go back
+    would name two link sets. Absent until the first link: 0. In no index (no write cost there);
+    `RETRIEVAL` sorts after `EVT#` and matches no collection prefix, so no listing reads it."""
+
+    evidence_version = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(assessment_id: str) -> tuple[str, str]:
+        return assessment_pk(assessment_id), RETRIEVAL
 
 
 def title_words(title: str) -> list[str]:

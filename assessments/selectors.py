@@ -21,6 +21,7 @@ from .models import (
     AssessmentEvent,
     AssessmentState,
     DocumentLink,
+    EvidenceVersion,
     Question,
     Review,
     TitleWord,
@@ -398,9 +399,26 @@ def linked_documents(*, actor: Actor, assessment_id: str, limit: int | None, cur
     )
 
 
-def links_of(assessment: Assessment) -> list[DocumentLink]:
-    """T7 over every page: the assessment's document links, for services and batch jobs."""
-    return list(DocumentLink.query(assessment.pk, DocumentLink.sk.startswith(DocumentLink.collection_prefix())))
+def links_of(assessment: Assessment, *, consistent: bool = False) -> list[DocumentLink]:
+    """T7 over every page: the assessment's document links, for services and batch jobs (strongly
+    consistent when a retrieval index is built from them: it must hold every committed link)."""
+    return list(
+        DocumentLink.query(
+            assessment.pk,
+            DocumentLink.sk.startswith(DocumentLink.collection_prefix()),
+            consistent_read=consistent,
+        )
+    )
+
+
+def evidence_version(assessment_id: str) -> int:
+    """T7b: the assessment's evidence version (GetItem of its `RETRIEVAL` item, 1 item, strongly
+    consistent: the next suggestion after a link must see the link). 0 before the first link."""
+    try:
+        stamp = EvidenceVersion.get(*EvidenceVersion.key(assessment_id), consistent_read=True)
+    except EvidenceVersion.DoesNotExist:
+        return 0
+    return int(stamp.evidence_version or 0)
 
 
 def links_among(assessment: Assessment, document_ids: list[str]) -> set[str]:

@@ -447,9 +447,13 @@ async def _general(route, *, actor, session, text):
             "Type /help to see what else I can do.",
             None,
         )
-    # No generative model: quote the passages that answer it best (the extractive provider, no LLM call).
+    # No generative model: quote the passages that answer it best (the extractive provider, no LLM call),
+    # from the assessment's retrieval index (the assessment just found: no second read of it).
     _, candidates = await run_sync(
-        assessment_services.suggestion_candidates, actor=actor, assessment_id=assessment.assessment_id
+        assessment_services.suggestion_candidates,
+        actor=actor,
+        assessment_id=assessment.assessment_id,
+        assessment=assessment,
     )
     answer = await llm.suggest_answer(question=text, candidates=candidates)
     if answer.confidence < MIN_ANSWER_RELEVANCE:

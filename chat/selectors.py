@@ -169,9 +169,10 @@ def proposals_pending(*, session: ChatSession, now) -> list[ChatProposal]:
 
 
 def passage_candidates(*, actor: Actor, assessment_id: str) -> list | None:
-    """T14c: the passages of a session's assessment an open question may be answered from (T2 + T7,
-    then the documents' evidence cache: no more DynamoDB calls once warm, however many documents are
-    linked); None when the assessment is gone or no longer the actor's."""
+    """T14c: the passages of a session's assessment an open question may be answered from (T2, then
+    the assessment's retrieval index: T7b, one GetItem, however many documents are linked; a Corpus,
+    whose BM25 is built once per evidence version in this process); None when the assessment is gone
+    or no longer the actor's."""
     try:
         _, candidates = assessment_services.suggestion_candidates(actor=actor, assessment_id=assessment_id)
     except NotFound:

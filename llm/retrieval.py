@@ -4,10 +4,16 @@
     Passage(document_id, chunk, text, filename, score: float, relevance: float)
     Retrieval(passages: list[Passage], source: "bm25" | "knowledge_base", term_weights: dict[str, float])
 
+    Corpus(candidates)                                             # candidates + their BM25, built once
     rank_passages(question, candidates, k=5) -> list[Passage]      # local BM25, sync
     local_retrieval(question, candidates, k=5) -> Retrieval        # BM25 with the weights kept
     async retrieve(*, question, candidates, k=5) -> Retrieval      # Knowledge Base when BEDROCK_KB_ID is set
     best_sentences(text, term_weights) -> str                      # the sentence(s) to quote
+
+`candidates` is a list of Candidate or a Corpus: the same candidates whose tokenised
+BM25 index is built on first use and kept with them, so a caller that keeps a Corpus
+(assessments keeps one per assessment and evidence version) ranks repeated questions
+without re-tokenising thousands of passages. The ranking is the same either way.
 
 `score` is the raw BM25 (or Knowledge Base) score; `relevance` puts it on 0..1:
 for BM25 it is the passage's score over the score of an ideal passage holding
@@ -22,7 +28,9 @@ every owner's evidence, and a suggestion may only cite the assessment's own.
 
 import asyncio
 import math
+import threading
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -89,15 +97,55 @@ class BM25:
         return sum(self.idf(term) for term in query)
 
 
+class Corpus(Sequence):
+    """Retrieval candidates, in order, with their BM25 index built once on first use (under a
+    lock: concurrent first questions tokenise once) and kept for every later question."""
+
+    def __init__(self, candidates: Sequence[Candidate]):
+        self._candidates = tuple(candidates)
+        self._index: BM25 | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._candidates)
+
+    def __getitem__(self, position):
+        return self._candidates[position]
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return iter(self._candidates)
+
+    def __repr__(self) -> str:
+        return f"Corpus({len(self._candidates)} candidates)"
+
+    @property
+    def document_ids(self) -> list[str]:
+        """The candidates' documents, unique, in order (what a Knowledge Base query is filtered to)."""
+        return list(dict.fromkeys(candidate.document_id for candidate in self._candidates))
+
+    def index(self) -> BM25:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = BM25([text_analysis.terms(candidate.text) for candidate in self._candidates])
+        return self._index
+
+
+def _bm25(candidates: Sequence[Candidate]) -> BM25:
+    if isinstance(candidates, Corpus):
+        return candidates.index()
+    return BM25([text_analysis.terms(candidate.text) for candidate in candidates])
+
+
 def _query_terms(question: str) -> list[str]:
     return list(dict.fromkeys(text_analysis.terms(question)))  # unique, in order
 
 
-def local_retrieval(question: str, candidates: list[Candidate], k: int = 5) -> Retrieval:
+def local_retrieval(question: str, candidates: Sequence[Candidate], k: int = 5) -> Retrieval:
     query = _query_terms(question)
     if not query or not candidates:
         return Retrieval(passages=[], source="bm25")
-    index = BM25([text_analysis.terms(candidate.text) for candidate in candidates])
+    index = _bm25(candidates)
     ideal = index.ideal_score(query)
     scored = [(index.score(query, position), position) for position in range(len(candidates))]
     scored = sorted((item for item in scored if item[0] > 0), key=lambda item: (-item[0], item[1]))[:k]
@@ -115,12 +163,12 @@ def local_retrieval(question: str, candidates: list[Candidate], k: int = 5) -> R
     return Retrieval(passages=passages, source="bm25", term_weights={term: index.idf(term) for term in query})
 
 
-def rank_passages(question: str, candidates: list[Candidate], k: int = 5) -> list[Passage]:
+def rank_passages(question: str, candidates: Sequence[Candidate], k: int = 5) -> list[Passage]:
     """The `k` candidates most relevant to `question` by BM25, best first (ties keep input order)."""
     return local_retrieval(question, candidates, k).passages
 
 
-async def retrieve(*, question: str, candidates: list[Candidate], k: int = 5) -> Retrieval:
+async def retrieve(*, question: str, candidates: Sequence[Candidate], k: int = 5) -> Retrieval:
     if not candidates:
         return Retrieval(passages=[], source="knowledge_base" if settings.BEDROCK_KB_ID else "bm25")
     if settings.BEDROCK_KB_ID:
@@ -129,7 +177,7 @@ async def retrieve(*, question: str, candidates: list[Candidate], k: int = 5) ->
     return await asyncio.to_thread(local_retrieval, question, candidates, k)
 
 
-async def _knowledge_base_retrieval(question: str, candidates: list[Candidate], k: int) -> Retrieval:
+async def _knowledge_base_retrieval(question: str, candidates: Sequence[Candidate], k: int) -> Retrieval:
     filenames = {candidate.document_id: candidate.filename for candidate in candidates}
     results = await bedrock.retrieve(
         knowledge_base_id=settings.BEDROCK_KB_ID, query=question, k=k, document_ids=sorted(filenames)

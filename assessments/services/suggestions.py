@@ -5,9 +5,8 @@ DynamoDB work runs on the thread pool."""
 import asyncio
 import functools
 
-from documents import selectors as document_selectors
 from llm import services as llm
-from llm.retrieval import Candidate
+from llm.retrieval import Corpus
 from tra import ratelimit
 from tra.dynamo.clock import utc_now
 from tra.dynamo.executor import run_sync
@@ -17,28 +16,23 @@ from tra.http.auth import Actor
 from .. import selectors
 from ..models import Assessment, Question, QuestionStatus
 from ..models import Suggestion as SuggestionAttribute
+from .evidence import evidence_corpus
 
 SUGGESTION_CONCURRENCY = 4  # questions suggested at once in a bulk request
 
 
 def suggestion_candidates(
     *, actor: Actor, assessment_id: str, assessment: Assessment | None = None
-) -> tuple[Assessment, list]:
+) -> tuple[Assessment, Corpus]:
     """The passages of the assessment's linked documents, as retrieval candidates: T2 (unless the
-    caller read the assessment already), T7, then the documents' evidence from the cache
-    (documents.selectors.evidence_of: no DynamoDB call once warm, however many are linked)."""
+    caller read the assessment already), then the assessment's retrieval index for its current
+    evidence version (evidence.evidence_corpus: one GetItem, T7b, however many documents are
+    linked, once the index of that version is in this process, the cache or storage)."""
     if assessment is None:
         assessment = selectors.assessment_get_owned(actor=actor, assessment_id=assessment_id, consistent=False)
     elif assessment.owner_id != actor.user_id:
         raise Forbidden("only the assessment's owner may change it")
-    links = selectors.links_of(assessment)
-    evidence = document_selectors.evidence_of([link.document_id for link in links])
-    candidates = [
-        Candidate(document_id=document_id, chunk=number, text=text, filename=found["filename"])
-        for document_id, found in evidence.items()
-        for number, text in found["chunks"]
-    ]
-    return assessment, candidates
+    return assessment, evidence_corpus(assessment)
 
 
 def _store_suggestion(*, question: Question, suggestion) -> Question:
@@ -61,7 +55,7 @@ def _store_suggestion(*, question: Question, suggestion) -> Question:
     return question
 
 
-def _question_and_candidates(*, actor: Actor, assessment_id: str, question_id: str) -> tuple[Question, list]:
+def _question_and_candidates(*, actor: Actor, assessment_id: str, question_id: str) -> tuple[Question, Corpus]:
     """T2 + T4, then the candidates from that assessment: one trip to the thread pool, one read of it."""
     assessment, question = selectors.question_get(
         actor=actor, assessment_id=assessment_id, question_id=question_id, consistent=False

@@ -59,7 +59,9 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _event(assessment: Assessment, *, actor: Actor, event_type: str, now, **details) -> AssessmentEvent:
+def audit_event(assessment: Assessment, *, actor: Actor, event_type: str, now, **details) -> AssessmentEvent:
+    """The audit event of a write to `assessment` (every state change, edit and link batch has one; it is
+    also the write's witness: tra/dynamo/writes.py)."""
     from_state = details.pop("from_state", None)
     to_state = details.pop("to_state", None)
     return AssessmentEvent.build(
@@ -76,7 +78,7 @@ def _event(assessment: Assessment, *, actor: Actor, event_type: str, now, **deta
 
 def record_event(assessment: Assessment, *, actor: Actor, event_type: str, **details) -> AssessmentEvent:
     """An audit event that goes with no state change (imports, links): a single put."""
-    event = _event(assessment, actor=actor, event_type=event_type, now=utc_now(), **details)
+    event = audit_event(assessment, actor=actor, event_type=event_type, now=utc_now(), **details)
     event.save()
     return event
 
@@ -144,7 +146,7 @@ def assessment_create(*, actor: Actor, title: str, description: str = "", metada
         updated_at=now,
     )
     words = assessment.title_word_items(version=1)
-    created = _event(assessment, actor=actor, event_type="created", now=now, to_state=State.DRAFT.value)
+    created = audit_event(assessment, actor=actor, event_type="created", now=now, to_state=State.DRAFT.value)
     with transaction(witness=created) as write:
         write.save(assessment, condition=Assessment.pk.does_not_exist())
         write.save(created)
@@ -189,7 +191,7 @@ def assessment_update(
         setattr(assessment, name, value)
     assessment.updated_at = now
     others += [("save", word) for word in assessment.title_word_items(version=version + 1)]  # the search rows
-    event = _event(assessment, actor=actor, event_type="updated", now=now, fields=sorted(changed))
+    event = audit_event(assessment, actor=actor, event_type="updated", now=now, fields=sorted(changed))
     try:
         with transaction(witness=event) as write:
             write.save(assessment)
@@ -234,7 +236,7 @@ def assessment_transition(
     assessment.updated_at = now
     if transition.target is State.SUBMITTED:
         assessment.submitted_at = now
-    event = _event(
+    event = audit_event(
         assessment, actor=actor, event_type=action, now=now, from_state=current.value, to_state=transition.target.value
     )
     return _commit(assessment, version, event=event, along=along)
@@ -278,7 +280,7 @@ def review_create(
         decision=decision.value,
         comment=comment,
     )
-    event = _event(
+    event = audit_event(
         assessment,
         actor=actor,
         event_type="reviewed",

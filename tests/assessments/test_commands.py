@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 
+from assessments import selectors
 from assessments import services as assessment_services
 from documents.models import Document, DocumentStatus
 from tests.support import factories
@@ -90,13 +91,13 @@ def test_link_documents_links_in_batches_and_re_running_changes_nothing(owner, a
     meter.reset()
     out, _ = run("link_documents", "--assessment", assessment.assessment_id, "--from-file", str(listing))
     assert "linked 30 document(s)" in out and "0 already linked" in out
-    assert meter.calls("BatchWriteItem") == 2
+    assert meter.calls("TransactWriteItems") == 2  # 25 links, their event and the evidence version each
     assert links_and_link_events(assessment) == (30, [5, 25])  # one event per batch written
 
     meter.reset()
     out, _ = run("link_documents", "--assessment", assessment.assessment_id, "--from-file", str(listing))
     assert "linked 0 document(s)" in out and "30 already linked" in out
-    assert meter.calls("BatchWriteItem") == 0
+    assert meter.calls("TransactWriteItems") == 0
     assert links_and_link_events(assessment) == (30, [5, 25])  # nothing changed, nothing recorded
 
 
@@ -112,7 +113,7 @@ def test_a_link_run_stopped_part_way_leaves_an_event_for_every_batch_it_wrote(ow
     from assessments.services import links as link_service
 
     ids = [document.document_id for document in evidence(owner, count=60)]
-    real = link_service.batch_write
+    real = link_service.transaction
     batches = {"count": 0}
 
     def killed_after_two_batches(**kwargs):
@@ -121,12 +122,13 @@ def test_a_link_run_stopped_part_way_leaves_an_event_for_every_batch_it_wrote(ow
         batches["count"] += 1
         return real(**kwargs)
 
-    monkeypatch.setattr(link_service, "batch_write", killed_after_two_batches)
+    monkeypatch.setattr(link_service, "transaction", killed_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
         run("link_documents", "--assessment", assessment.assessment_id, *ids)
     assert links_and_link_events(assessment) == (50, [25, 25])
+    assert selectors.evidence_version(assessment.assessment_id) == 2  # moved with each batch written
 
-    monkeypatch.setattr(link_service, "batch_write", real)
+    monkeypatch.setattr(link_service, "transaction", real)
     out, _ = run("link_documents", "--assessment", assessment.assessment_id, *ids)
     assert "linked 10 document(s)" in out and "50 already linked" in out
     assert links_and_link_events(assessment) == (60, [10, 25, 25])
@@ -140,7 +142,7 @@ def test_link_documents_dry_run_validates_and_writes_nothing(owner, assessment):
     meter.reset()
     out, _ = run("link_documents", "--dry-run", "--assessment", assessment.assessment_id, *ids)
     assert "would link 2 document(s)" in out and "1 already linked" in out
-    assert meter.calls("BatchWriteItem") == 0 and meter.calls("PutItem") == 0
+    assert meter.calls("TransactWriteItems") == 0 and meter.calls("PutItem") == 0
     assert links_and_link_events(assessment) == (1, [1])
 
     stranger = evidence(make_user("mallory"), count=1)[0].document_id

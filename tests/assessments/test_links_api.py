@@ -1,7 +1,8 @@
-"""Linking evidence to an assessment: bulk link and unlink (BatchWriteItem), both directions of listing."""
+"""Linking evidence to an assessment: bulk link and unlink (TransactWriteItems), both directions of listing."""
 
 import pytest
 
+from assessments.selectors import evidence_version
 from tests.support import factories
 from tests.support.api import upload_document
 from tra.dynamo.connection import botocore_client
@@ -32,48 +33,57 @@ def many_documents(owner_id: str, count: int) -> list[str]:
     return [document.document_id for document in documents]
 
 
-async def test_linking_1000_documents_takes_40_batch_writes(users, assessment):
+async def test_linking_250_documents_takes_10_transactions(users, assessment):
+    """25 links a TransactWriteItems, each with its audit event and a move of the evidence version (250, not
+    MAX_LINKS_PER_CALL: the test server, moto, copies the whole table for every item of a transaction)."""
     from asgiref.sync import sync_to_async
 
-    ids = await sync_to_async(many_documents)(users["owner"].user_id, 1000)
+    ids = await sync_to_async(many_documents)(users["owner"].user_id, 250)
     meter.reset()
     response = await users["owner"].post(f"/assessments/{assessment['id']}/documents", {"document_ids": ids})
     assert response.status == 200, response.body
-    assert response.body == {"linked": 1000, "already_linked": 0, "unlinked": 0}
-    assert meter.calls("BatchWriteItem") == 40
-    assert meter.calls("BatchGetItem") == 10 + 10  # ownership, then which are linked already: 100 keys a call
-    assert meter.calls("PutItem") == 40  # one documents_linked event per batch written
+    assert response.body == {"linked": 250, "already_linked": 0, "unlinked": 0}
+    assert meter.calls("TransactWriteItems") == 10
+    assert meter.calls("BatchGetItem") == 3 + 3  # ownership, then which are linked already: 100 keys a call
+    assert meter.calls("BatchWriteItem") == meter.calls("PutItem") == 0  # the events are in the transactions
+    assert await sync_to_async(evidence_version)(assessment["id"]) == 10
     linked = await count_links(users["owner"], assessment["id"])
-    assert linked == 1000
+    assert linked == 250
 
 
 async def count_links(client, assessment_id: str) -> int:
     return len(await client.all_items(f"/assessments/{assessment_id}/documents"))
 
 
-async def test_unprocessed_items_are_retried_and_no_link_is_lost(users, assessment, monkeypatch):
+async def test_a_batch_that_fails_is_a_503_counting_the_batches_written_and_resending_is_safe(
+    users, assessment, monkeypatch
+):
+    """All or nothing per batch: the links, the event and the version move of a committed batch stay;
+    the failed batch left nothing, so the 503's count is exact and a resend links the rest."""
     from asgiref.sync import sync_to_async
+    from botocore.retries import standard
+
+    from tests.support.dynamo_faults import DynamoFaults
 
     ids = await sync_to_async(many_documents)(users["owner"].user_id, 60)
-    client = botocore_client()
-    real = client.batch_write_item
-    refused = {"count": 0}
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    faults = DynamoFaults().attach(botocore_client())
+    faults.throttle("TransactWriteItems", after=1)  # the first batch commits, then DynamoDB refuses them all
+    path = f"/assessments/{assessment['id']}"
+    response = await users["owner"].post(f"{path}/documents", {"document_ids": ids})
+    assert response.status == 503, response.body
+    assert response.error["details"] == {"written": 25, "total": 60}
+    faults.clear()
+    faults.detach(botocore_client())
+    assert await count_links(users["owner"], assessment["id"]) == 25
+    assert await sync_to_async(evidence_version)(assessment["id"]) == 1
+    events = (await users["owner"].get(f"{path}/events", limit=100)).body["items"]
+    assert [e["details"] for e in events if e["event_type"] == "documents_linked"] == [{"count": 25}]
 
-    def flaky_batch_write_item(**kwargs):
-        # DynamoDB under pressure: accept only the first 10 requests of each call.
-        ((table, requests),) = kwargs["RequestItems"].items()
-        response = real(RequestItems={table: requests[:10]})
-        if len(requests) > 10:
-            refused["count"] += len(requests) - 10
-            response["UnprocessedItems"] = {table: requests[10:]}
-        return response
-
-    monkeypatch.setattr(client, "batch_write_item", flaky_batch_write_item)
-    monkeypatch.setattr("tra.dynamo.writes.BACKOFF_BASE_SECONDS", 0.001)
-    response = await users["owner"].post(f"/assessments/{assessment['id']}/documents", {"document_ids": ids})
-    assert response.status == 200
-    assert refused["count"] > 0
+    again = await users["owner"].post(f"{path}/documents", {"document_ids": ids})
+    assert again.status == 200 and again.body["linked"] == 35 and again.body["already_linked"] == 25
     assert await count_links(users["owner"], assessment["id"]) == 60
+    assert await sync_to_async(evidence_version)(assessment["id"]) == 1 + 2
 
 
 async def test_linking_someone_elses_document_is_404_and_links_nothing(users, assessment):

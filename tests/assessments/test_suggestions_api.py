@@ -155,10 +155,11 @@ def linked_evidence(assessment_id: str, owner_id: str, documents: int) -> str:
 
 @pytest.mark.parametrize("documents", [1, 120])
 async def test_a_suggestion_reads_a_bounded_number_of_items_however_many_documents_are_linked(users, documents):
-    """Warm (the documents' passages in the evidence cache), a suggestion is 4 DynamoDB calls at 1 or
-    120 linked documents: GetItem of the assessment and of the question, T7's one Query of the links
-    and the UpdateItem that stores it. Cold, each document is read once (BatchGetItem + T11) for every
-    later request, every assessment and every user (it was one Query per document per request)."""
+    """Once the assessment's retrieval index exists (assessments/services/evidence.py), a suggestion is
+    4 DynamoDB calls at 1 or 120 linked documents: GetItem of the assessment, of the question and of its
+    evidence version, and the UpdateItem that stores it. The first builds the index: T7's Query, each
+    document once (BatchGetItem + T11, for every later request, assessment and user) and the version
+    again (it was one Query per document per request). tests/assessments/test_retrieval_index.py has more."""
     owner = users["owner"]
     assessment = (await owner.post("/assessments", {"title": "Acme Cloud"})).body
     path = f"/assessments/{assessment['id']}"
@@ -170,7 +171,7 @@ async def test_a_suggestion_reads_a_bounded_number_of_items_however_many_documen
     cold = await owner.post(f"{path}/questions/{question['id']}/suggestion?refresh=true")
     assert cold.status == 200, cold.body
     batches = -(-documents // 100)
-    assert meter.calls() == 4 + batches + documents  # + BatchGetItem of the #META items + T11 per document
+    assert meter.calls() == 6 + batches + documents  # + T7's Query, BatchGetItem of the #META items, T11 each
     meter.reset()
     warm = await owner.post(f"{path}/questions/{question['id']}/suggestion?refresh=true")
     assert warm.status == 200
@@ -178,4 +179,4 @@ async def test_a_suggestion_reads_a_bounded_number_of_items_however_many_documen
     assert warm.body["suggestion"]["citations"][0]["document_id"] == answer
     assert "AES-256" in warm.body["suggestion"]["citations"][0]["quote"]
     assert meter.calls() == 4
-    assert (meter.calls("GetItem"), meter.calls("Query"), meter.calls("UpdateItem")) == (2, 1, 1)
+    assert (meter.calls("GetItem"), meter.calls("Query"), meter.calls("UpdateItem")) == (3, 0, 1)

@@ -37,7 +37,7 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
 
     links = results.links
     assert links.single.calls_by_operation == {"UpdateItem": 60}
-    assert links.batched.calls_by_operation["BatchWriteItem"] == 3  # 60 links, 25 a call
+    assert links.batched.calls_by_operation["TransactWriteItems"] == 3  # 60 links, 25 a call (+ event, version)
     assert links.batched.links == 60
 
     clients = results.clients

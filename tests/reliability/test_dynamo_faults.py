@@ -178,7 +178,7 @@ async def test_a_rename_whose_transaction_keeps_conflicting_is_a_503_not_a_stale
     assert (await owner.patch(path, {"version": 1, "title": "Renamed"})).status == 200
 
 
-# --- UnprocessedItems ------------------------------------------------------------------------
+# --- batched writes: link transactions, UnprocessedItems ---------------------------------------
 
 
 def many_documents(owner_id: str, count: int) -> list[str]:
@@ -190,36 +190,34 @@ def many_documents(owner_id: str, count: int) -> list[str]:
     return [document.document_id for document in documents]
 
 
-async def test_unprocessed_items_are_retried_until_accepted_and_no_link_is_lost(users, faults):
+async def test_throttled_link_transactions_are_retried_until_accepted_and_no_link_is_lost(users, faults):
     owner = users["owner"]
     assessment = await create(owner)
-    ids = await sync_to_async(many_documents)(owner.user_id, 60)  # three BatchWriteItem calls: 25 + 25 + 10
-    faults.leave_unprocessed(times=5, after=1)  # the first call passes, the next five are refused whole
-    before = faults.attempts["BatchWriteItem"]
+    ids = await sync_to_async(many_documents)(owner.user_id, 60)  # three TransactWriteItems: 25 + 25 + 10
+    faults.throttle("TransactWriteItems", times=MAX_ATTEMPTS - 1, after=1)  # the first passes, the next is retried
+    before = faults.attempts["TransactWriteItems"]
 
     response = await owner.post(f"/assessments/{assessment['id']}/documents", {"document_ids": ids})
 
     assert response.status == 200, response.body
     assert response.body["linked"] == 60
-    assert faults.injected["unprocessed_items"] == 5
-    assert faults.attempts["BatchWriteItem"] - before == 3 + 5
+    assert faults.injected["throttle"] == MAX_ATTEMPTS - 1
+    assert faults.attempts["TransactWriteItems"] - before == 3 + MAX_ATTEMPTS - 1
     assert await count_links(owner, assessment["id"]) == 60
 
 
-async def test_unprocessed_items_beyond_the_attempts_are_a_503_saying_what_was_written(users, faults):
-    from tra.dynamo.writes import BATCH_ATTEMPTS
-
+async def test_link_transactions_refused_beyond_the_attempts_are_a_503_saying_what_was_written(users, faults):
     owner = users["owner"]
     assessment = await create(owner)
     ids = await sync_to_async(many_documents)(owner.user_id, 60)
-    faults.leave_unprocessed(after=1)  # DynamoDB accepts the first 25, then refuses everything
-    before = faults.attempts["BatchWriteItem"]
+    faults.throttle("TransactWriteItems", after=1)  # DynamoDB accepts the first 25, then refuses everything
+    before = faults.attempts["TransactWriteItems"]
 
     response = await owner.post(f"/assessments/{assessment['id']}/documents", {"document_ids": ids})
 
     error = assert_unavailable(response)
     assert error["details"] == {"written": 25, "total": 60}
-    assert faults.attempts["BatchWriteItem"] - before == 1 + BATCH_ATTEMPTS
+    assert faults.attempts["TransactWriteItems"] - before == 1 + MAX_ATTEMPTS
     assert await count_links(owner, assessment["id"]) == 25  # exactly what the 503 said
 
     faults.clear()

@@ -37,7 +37,11 @@ from .models import TableModel
 BATCH_WRITE_LIMIT = 25  # BatchWriteItem takes at most 25 put/delete requests
 TRANSACTION_LIMIT = 100  # TransactWriteItems takes at most 100 actions
 BATCH_ATTEMPTS = 8
-TRANSACTION_ATTEMPTS = 3  # sends of a transaction cancelled by TransactionConflict, the first included
+# Sends of a transaction cancelled by TransactionConflict, the first included. Several writers meet on
+# one item by design (concurrent link batches all ADD to their assessment's evidence version, turns of
+# one chat ADD to its session): six sends with jittered backoff (at most ~1.5 s of waiting) let a burst
+# of them through one after another instead of answering 503.
+TRANSACTION_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 2.0
 

@@ -20,7 +20,7 @@ def read_ids(path: Path) -> list[str]:
 
 class Command(OperatorCommand):
     help = (
-        "Link documents to an assessment in bulk (BatchWriteItem, 25 per call), on behalf of the "
+        "Link documents to an assessment in bulk (TransactWriteItems, 25 per call), on behalf of the "
         "assessment's owner, whose documents they must be. Documents already linked are left alone "
         "and reported; each batch written is recorded in the assessment's history as it goes."
     )

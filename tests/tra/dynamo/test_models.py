@@ -3,7 +3,16 @@
 import pytest
 from pynamodb.exceptions import PutError, UpdateError
 
-from assessments.models import Assessment, AssessmentEvent, DocumentLink, Question, Review, Suggestion, TitleWord
+from assessments.models import (
+    Assessment,
+    AssessmentEvent,
+    DocumentLink,
+    EvidenceVersion,
+    Question,
+    Review,
+    Suggestion,
+    TitleWord,
+)
 from chat.models import ChatMessage, ChatProposal, ChatSession
 from documents.models import Document, DocumentChunk, DocumentFingerprint
 from tests.support import factories
@@ -23,6 +32,7 @@ def test_every_entity_is_registered_on_the_one_table():
         Review,
         AssessmentEvent,
         DocumentLink,
+        EvidenceVersion,
         TitleWord,
         Document,
         DocumentChunk,
