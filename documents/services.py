@@ -229,7 +229,7 @@ def _store_summary(*, document: Document, key: str, summary, refresh: bool) -> D
             document.update(actions=actions, condition=condition, add_version_condition=False)
             return document
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if idempotency.response_code(error) != "ConditionalCheckFailedException":  # a timeout: re-raised
                 raise
         try:
             document = selectors.document_current(document.document_id)

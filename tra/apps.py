@@ -10,3 +10,4 @@ class TraConfig(AppConfig):
 
     def ready(self):
         checks.register(check_metrics_token, checks.Tags.security)
+        from tra.http import checks as _middleware_checks  # noqa: F401, PLC0415 - registers its deploy check

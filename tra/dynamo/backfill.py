@@ -35,6 +35,7 @@ from pathlib import Path
 from pynamodb.attributes import NumberAttribute, VersionAttribute
 from pynamodb.exceptions import PutError
 
+from . import idempotency
 from .connection import botocore_client, table_connection
 from .metering import batch_job
 from .models import TableModel
@@ -226,7 +227,7 @@ def _put_companions(companions: list[TableModel], stats: "BackfillStats") -> Non
             companion.save(condition=condition)
             stats.add(companions_added=1)
         except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if idempotency.response_code(error) != "ConditionalCheckFailedException":  # a timeout: re-raised
                 raise
             stats.add(skipped_concurrent_edit=1)
 

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError
 from django.http import HttpRequest
@@ -63,6 +64,18 @@ def _session_actor(user) -> Actor | None:
     return actor_for(user) if user.is_authenticated and user.is_active else None
 
 
+def _token_caller(token: str) -> tuple:
+    """(user, actor) for a bearer token, (None, None) for a wrong one; sync, in one thread trip."""
+    user = _user_for_token(token)
+    return (user, actor_for(user)) if user is not None else (None, None)
+
+
+def _session_caller(request: HttpRequest) -> tuple:
+    """(user, actor) for the request's session (AnonymousUser, None without one); sync, one trip."""
+    user = get_user(request)
+    return user, _session_actor(user)
+
+
 class SessionOrToken(AuthBase):
     """ninja auth: a bearer token if the request carries one, else the session."""
 
@@ -77,20 +90,21 @@ class SessionOrToken(AuthBase):
     async def __call__(self, request: HttpRequest) -> Actor | None:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            user = await sync_to_async(_user_for_token)(header.removeprefix("Bearer ").strip())
+            # One trip to the request's thread for the token, its user and their permissions.
+            user, actor = await sync_to_async(_token_caller)(header.removeprefix("Bearer ").strip())
             if user is None:
                 # Not the message of a request with no credentials: the script sent a token that is wrong.
                 raise AuthenticationError(401, "invalid or revoked API token")
             request.user = user
-            actor = await sync_to_async(actor_for)(user)
         else:
-            user = await request.auser()
+            # One trip for the session, its user and their permissions (request.auser() and then
+            # actor_for would make three).
+            user, actor = await sync_to_async(_session_caller)(request)
             if isinstance(user, AnonymousUser):
                 return None
             request.user = user  # resolved: views may read it without a query on the loop
             if request.method not in SAFE_METHODS and check_csrf(request) is not None:
                 raise HttpError(403, "CSRF check failed: send the csrftoken cookie's value in X-CSRFToken")
-            actor = await sync_to_async(_session_actor)(user)
         request.actor = actor
         return actor
 
