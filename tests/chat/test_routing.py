@@ -1,6 +1,8 @@
 """The cheapest-first chat router: fast tiers on a held-out corpus, argument extraction, the LLM tier."""
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,10 +31,10 @@ from devtools.fake_bedrock import FakeBedrock
 from tra.errors import ServiceUnavailable
 
 CORPUS = Path(__file__).with_name("corpus")
-# Floors on the held-out split, below issue 17's targets (precision 0.99, coverage 0.85), which the
-# classifier does not reach yet on phrasings no training template had: these guard what it does.
-MIN_TOOL_COVERAGE = 0.33  # share of held-out tool-intent messages the free tiers must route right
-MIN_PRECISION = 0.98  # share of fast routes that must be right: a wrong route costs more than an LLM call
+# Floors on the held-out split, a few points below what the classifier measures there (tool coverage
+# 80.1%, precision 99.1% at training time): issue 17 asks for 0.85 and 0.99; coverage is not there yet.
+MIN_TOOL_COVERAGE = 0.77  # share of held-out tool-intent messages the free tiers must route right
+MIN_PRECISION = 0.985  # share of fast routes that must be right: a wrong route costs more than an LLM call
 
 
 def load(name: str) -> list[dict]:
@@ -46,7 +48,7 @@ def test_the_corpus_covers_every_intent_with_enough_varied_messages():
         counts = {intent: sum(row["intent"] == intent for row in rows) for intent in INTENTS}
         assert len({row["text"] for row in rows}) == len(rows)
         assert min(counts.values()) >= least, counts
-    assert len(training) >= 3000 and len(heldout) >= 500
+    assert len(training) >= 20000 and len(heldout) >= 500
 
 
 def test_the_held_out_split_shares_no_message_template_or_name_with_training():
@@ -54,10 +56,29 @@ def test_the_held_out_split_shares_no_message_template_or_name_with_training():
     assert not training & {row["text"].lower() for row in load("heldout.jsonl")}
     train_templates = {t for texts in router_corpus.TRAIN_TEMPLATES.values() for t in texts}
     train_templates |= {t for texts in router_corpus.TRAIN_SYNONYM_TEMPLATES.values() for t in texts}
+    used = router_corpus.composed.frames(router_corpus.unseen())
+    train_templates |= {frame for numbered in used.values() for _number, frame in numbered}
     assert not train_templates & {t for texts in router_corpus.HELDOUT_TEMPLATES.values() for t in texts}
+    filler = router_corpus.composed.Filler(None, router_corpus.TRAIN_SLOTS["document"], router_corpus.unseen())
+    composed = {
+        "vendor": filler.vendors,
+        "document": filler.documents,
+        "prefix": filler.prefixes,
+        "suffix": filler.suffixes,
+    }
     for slot in ("vendor", "document", "prefix", "suffix"):
-        train_values = {value.lower() for value in router_corpus.TRAIN_SLOTS[slot]}
+        train_values = {value.lower() for value in [*router_corpus.TRAIN_SLOTS[slot], *composed[slot]]}
         assert not train_values & {value.lower() for value in router_corpus.HELDOUT_SLOTS[slot]}, slot
+
+
+def test_the_generator_reproduces_the_committed_corpus_files(tmp_path, monkeypatch):
+    # Seeded end to end: `train_router --corpus` must give the same files (compared by digest only).
+    shutil.copy(CORPUS / "handwritten.jsonl", tmp_path / "handwritten.jsonl")
+    monkeypatch.setattr(router_corpus, "CORPUS", tmp_path)
+    router_corpus.write(progress=lambda _message: None)
+    for name in ("train.jsonl", "heldout.jsonl"):
+        digest = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        assert digest == hashlib.sha256((CORPUS / name).read_bytes()).hexdigest(), name
 
 
 def test_the_held_out_vendors_are_not_in_the_training_messages():

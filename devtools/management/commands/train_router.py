@@ -14,6 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, corpus, **options):
         if corpus:
-            train, heldout = router_corpus.write()
+            train, heldout = router_corpus.write(progress=self.stdout.write)
             self.stdout.write(f"corpus: {train} training and {heldout} held-out messages")
         train_router.train(progress=self.stdout.write)

@@ -1,24 +1,31 @@
 """The chat router's labelled messages: templates x slot fillers, in two disjoint halves.
 
+The training half also holds the compositional messages of composed.py (most of it); noise.py
+has the typos both halves get.
+
     python manage.py train_router --corpus     writes tests/chat/corpus/train.jsonl and heldout.jsonl
 
 TRAIN templates and slot values (vendors, documents, fillers) are what the classifier learns
 from, together with the hand-written messages of tests/chat/corpus/handwritten.jsonl. HELDOUT
 templates were written separately, in other words, with other vendor and document names and
 other fillers; the held-out file is only ever measured, never trained or tuned on (the
-classifier's threshold is chosen on a validation split of the training templates, see
+classifier's thresholds are chosen on training templates set aside fold by fold, see
 devtools/train_router.py). The same typo kinds (swapped, dropped, doubled and neighbouring
 letters) are applied to both halves, with different seeds. Seeded: the files are reproducible.
 """
 
 import json
 import random
-import re
 from pathlib import Path
 
-from .router_heldout import HELDOUT_SLOTS, HELDOUT_TEMPLATES
+from ..router_heldout import HELDOUT_SLOTS, HELDOUT_TEMPLATES
+from . import composed
+from .noise import typo
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "chat" / "corpus"
+COMPOSED_SEED = 19
+COMPOSED_PER_FRAME = 40  # fills of each compositional frame
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "tests" / "chat" / "corpus"
 
 # ---------------------------------------------------------------- training slot values
 TRAIN_SLOTS = {
@@ -673,38 +680,8 @@ TRAIN_SYNONYM_TEMPLATES["general"] = [
     "does the summary in {document} {mention} {subject}?",
 ]
 
+
 # ---------------------------------------------------------------- held-out templates (written separately)
-_KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
-
-
-def _neighbour(letter: str) -> str:
-    for row in _KEYBOARD:
-        index = row.find(letter)
-        if index >= 0:
-            return row[index - 1] if index > 0 else row[index + 1]
-    return letter
-
-
-def typo(text: str, rng: random.Random) -> str:
-    """One slip in one word of four letters or more: swapped, dropped, doubled or neighbouring letter."""
-    words = [(m.start(), m.end()) for m in re.finditer(r"[a-z]{4,}", text)]
-    if not words:
-        return text
-    start, end = rng.choice(words)
-    word = text[start:end]
-    position = rng.randrange(1, len(word) - 1)
-    kind = rng.choice(("swap", "drop", "double", "neighbour"))
-    if kind == "swap":
-        word = word[: position - 1] + word[position] + word[position - 1] + word[position + 1 :]
-    elif kind == "drop":
-        word = word[:position] + word[position + 1 :]
-    elif kind == "double":
-        word = word[:position] + word[position] + word[position:]
-    else:
-        word = word[:position] + _neighbour(word[position]) + word[position + 1 :]
-    return text[:start] + word + text[end:]
-
-
 def _fill(template: str, slots: dict, rng: random.Random) -> str:
     topic = rng.choice(slots["topic_verb"])[0]
     values = {
@@ -742,7 +719,41 @@ def generate(templates: dict, slots: dict, *, per_template: int, seed: int, pref
     return rows
 
 
-def write() -> tuple[int, int]:
+def unseen() -> dict[str, set[str]]:
+    """The held-out split's slot values and templates, lower-cased: what the training side must not use."""
+    values = {
+        slot: {value.lower() for value in HELDOUT_SLOTS[slot]} for slot in ("vendor", "document", "prefix", "suffix")
+    }
+    values["template"] = {template for texts in HELDOUT_TEMPLATES.values() for template in texts}
+    return values
+
+
+def _composed(heldout: list[dict]) -> tuple[list[dict], int]:
+    """The compositional messages (composed.py), less any that equal a held-out line or name a held-out vendor.
+
+    Their pools were written without looking at the held-out split; these checks only guarantee
+    the split stays disjoint, whatever names or phrases happen to coincide. They remove, never add.
+    """
+    excluded = unseen()
+    rows = composed.compose(
+        COMPOSED_SEED, per_frame=COMPOSED_PER_FRAME, documents=TRAIN_SLOTS["document"], unseen=excluded
+    )
+    heldout_texts = {row["text"].lower() for row in heldout}
+    kept = [
+        row
+        for row in rows
+        if row["text"].lower() not in heldout_texts
+        and not any(vendor in row["text"].lower() for vendor in excluded["vendor"])
+    ]
+    return kept, len(rows) - len(kept)
+
+
+def write(progress=print) -> tuple[int, int]:
+    """train.jsonl (templates, synonyms, compositional messages) and heldout.jsonl; returns their sizes.
+
+    The held-out file depends only on its templates and on the first training corpus (templates,
+    synonyms, hand-written lines), so growing the compositional part never changes it.
+    """
     train = generate(TRAIN_TEMPLATES, TRAIN_SLOTS, per_template=18, seed=17)
     train += generate(TRAIN_SYNONYM_TEMPLATES, TRAIN_SLOTS, per_template=30, seed=18, prefix="synonym-")
     heldout = generate(HELDOUT_TEMPLATES, HELDOUT_SLOTS, per_template=10, seed=1717)
@@ -750,9 +761,13 @@ def write() -> tuple[int, int]:
     unique = {json.loads(line)["text"].lower(): None for line in handwritten if line.strip()}
     for row in train:
         unique.setdefault(row["text"].lower(), row)
-    train = [row for row in unique.values() if row is not None]  # a hand-written line is not repeated
     trained = set(unique)
     heldout = [row for row in heldout if row["text"].lower() not in trained]
+    composed_rows, dropped = _composed(heldout)
+    for row in composed_rows:
+        unique.setdefault(row["text"].lower(), row)
+    train = [row for row in unique.values() if row is not None]  # a hand-written line is not repeated
+    progress(f"composed: dropped {dropped} lines that equal a held-out line or name a held-out vendor")
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", heldout)):
         (CORPUS / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
     return len(train), len(heldout)
