@@ -21,6 +21,7 @@ from tra.dynamo import migrate
 from tra.dynamo.connection import botocore_client, reset_connection
 from tra.dynamo.metering import meter
 from tra.dynamo.schema import table_definition
+from tra.observability import health
 
 pytest_plugins = ["tests.support.scan_guard", "pytester"]
 
@@ -51,6 +52,7 @@ def dynamodb_server():
 
 
 def recreate_table() -> None:
+    health.forget_schema_check()  # /api/health describes the new table, not the last one it saw
     client = botocore_client()
     if migrate.describe_table(client, settings.TRA_TABLE_NAME) is not None:
         client.delete_table(TableName=settings.TRA_TABLE_NAME)

@@ -12,6 +12,8 @@ Sections (each module's docstring says what is compared and how):
     concurrency  N LLM-bound API requests on one ASGI worker vs one at a time
     endtoend     through uvicorn over TCP, a counting proxy before DynamoDB: per-endpoint calls and units
                  at each size, identical and distinct concurrent summaries, a request mix priced in dollars
+    local_server `make run`'s DynamoDB Local at growing sizes: restart to ready, memory, put/get latency,
+                 and `runlocal` restarted to healthy at the largest size (skipped without Java)
 
 The naive baselines live here only. Counts (RCU, calls, connections, items) are
 exact for a given server and repeat run to run; times are one machine's and vary.
@@ -24,7 +26,7 @@ import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import clients, concurrency, endtoend, links, llm_cache, reads, routing
+from . import clients, concurrency, endtoend, links, llm_cache, local_server, reads, routing
 from .environment import dynamodb_server, isolated
 
 
@@ -41,6 +43,8 @@ class Options:
     distinct_requests: int = 200
     distinct_latency: float = 0.25  # Bedrock seconds per call in the distinct burst (its floor is N / pool)
     own_database: bool = True  # a throwaway Django database (False: the current one, e.g. the tests')
+    local_server_sizes: list[int] = field(default_factory=lambda: [1_000, 100_000])  # [] skips the section
+    local_server_calls: int = 200
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Results:
     routing: object
     concurrency: object
     endtoend: object
+    local_server: object = None
 
 
 @contextlib.contextmanager
@@ -83,14 +88,19 @@ def run(options: Options, *, progress=print) -> Results:
 
         with dynamodb_server(options.backend):
             read_rows = reads.run(options.sizes, progress=progress, at_each_size=endpoints_at)
-        link_result = links.run(options.link_documents, progress=progress)
+        # Links are transactions now: on a fresh server that does not deep-copy its table per transaction
+        # (DynamoDB Local when installed; endtoend.llm_backend says why moto does not fit).
+        with dynamodb_server(endtoend.llm_backend()):
+            link_result = links.run(options.link_documents, progress=progress)
+            link_result.backend = endtoend.llm_backend()
         client_result = clients.run(options.client_calls, progress=progress)
         cache_result = llm_cache.run(environment.bedrock, options.llm_requests, progress=progress)
         routing_result = routing.run(progress=progress)
         concurrency_result = concurrency.run(
             environment.bedrock, options.concurrent_requests, options.latency, progress=progress
         )
-        with endtoend.Server() as server:
+        e2e.llm_backend = endtoend.llm_backend()  # a fresh server: moto slows as earlier sections fill it
+        with dynamodb_server(e2e.llm_backend), endtoend.Server() as server:
             endtoend.summaries(
                 server,
                 environment.bedrock,
@@ -100,6 +110,7 @@ def run(options: Options, *, progress=print) -> Results:
                 latency=options.distinct_latency,
                 progress=progress,
             )
+    local_result = local_server.run(options.local_server_sizes, calls=options.local_server_calls, progress=progress)
     per_call = cache_result.uncached.cost_usd / max(cache_result.uncached.bedrock_calls, 1)
     for row in read_rows:
         if row.pattern == "review queue by state" and row.items in e2e.collection_items:
@@ -121,4 +132,5 @@ def run(options: Options, *, progress=print) -> Results:
         routing=routing_result,
         concurrency=concurrency_result,
         endtoend=e2e,
+        local_server=local_result,
     )

@@ -16,6 +16,8 @@ measurement. Bedrock is the tests' fake server.
   statuses, Bedrock calls, DynamoDB calls; then a second wave (moto).
 - N concurrent distinct LLM-bound requests (summaries of N documents by a few
   users): wall time / model latency against the floor ceil(N / LLM_MAX_CONCURRENCY).
+  The summary sections run on a fresh DynamoDB server of their own, DynamoDB Local
+  when Java and npm's jar are installed (`llm_backend()` says why not moto).
 - A cache-hit summary's round trip as a ratio to GET /api/health's.
 - A request mix priced in dollars per 1,000 requests against the naive design
   (every list a Scan of the table, no cache, one GetItem per item).
@@ -24,6 +26,7 @@ measurement. Bedrock is the tests' fake server.
 import asyncio
 import contextlib
 import math
+import shutil
 import statistics
 import threading
 import time
@@ -40,7 +43,7 @@ from django.test.utils import override_settings
 
 from assessments.models import ASSESSMENT, Assessment
 from devtools import demo
-from devtools.local_dynamo.server import free_port
+from devtools.local_dynamo.server import dynamodb_local_jar, free_port
 from devtools.tcp_proxy import DynamoDBCountingProxy
 from tra.aws import clients
 from tra.dynamo.connection import botocore_client, reset_connection
@@ -125,6 +128,7 @@ class EndToEndResult:
     cache_hit_ms: float = 0.0
     health_ms: float = 0.0
     collection_items: dict = field(default_factory=dict)  # table size -> items of the detail's collection
+    llm_backend: str = "moto"  # the DynamoDB server of the summary sections (llm_backend())
     priced: dict = field(default_factory=dict)  # table size -> [PricedRow]
     checks: int = 0  # measurements where meter and proxy were compared
     agreements: int = 0
@@ -280,7 +284,23 @@ def endpoints(server: Server, result: EndToEndResult, items: int, *, progress=pr
         result.endpoints.append(EndpointRow(items, name, measured))
 
 
-# --- LLM-bound requests (moto: uploads and summaries write) ------------------------------------
+# --- LLM-bound requests (uploads and summaries write: DynamoDB Local, else moto) ------------------
+
+
+def llm_backend() -> str:
+    """The server for the summary sections: DynamoDB Local if installed, else moto.
+
+    Both implement what uploads and summaries use (transactions included; dynalite has none). moto
+    answers one request at a time, and its answer time grows with the table: every Query sorts every
+    item of the table before picking the partition's, and every TransactWriteItems deep-copies the
+    whole table first. Measured with 200 distinct summaries at L = 0.25 s (docs/benchmarks.md's
+    burst; a 2-core machine under other load): fresh moto 32 L, moto holding 4,600 demo items 93 L,
+    after the benchmark's earlier sections 128-134 L with read timeouts; DynamoDB Local 22-24 L fresh
+    and 26 L with the same 4,600 items. What stays above the floor there is Python CPU in this one
+    process (client, server and fake Bedrock share its GIL)."""
+    if shutil.which("java") and dynamodb_local_jar(settings.BASE_DIR) is not None:
+        return "dynamodb-local"
+    return "moto"
 
 
 async def _upload(session, api: str, token: str, name: str, text: str) -> str:

@@ -2,10 +2,12 @@
 
 The design is the service the API and `link_documents` use
 (assessments.services.document_link_many): a BatchGetItem of the documents to
-check ownership and one of the link keys (100 keys a call), then BatchWriteItem
-of the new adjacency items (25 a call), each batch followed by its audit event.
-The naive baseline writes each link with its own UpdateItem and checks nothing -
-it is generous to the baseline.
+check ownership and one of the link keys (100 keys a call), then one
+TransactWriteItems per 25 new adjacency items, with that batch's audit event and
+the move of the assessment's evidence version (the key of its retrieval index).
+The naive baseline writes each link with its own UpdateItem and checks nothing,
+and moves no version - it is generous to the baseline. Run on DynamoDB Local when
+installed (the benchmark's run() says why not moto).
 """
 
 import hashlib
@@ -35,6 +37,7 @@ class LinkResult:
     documents: int
     batched: LinkFigures
     single: LinkFigures
+    backend: str = ""  # the DynamoDB server it ran on
 
 
 def _documents(actor: Actor, count: int) -> list[str]:

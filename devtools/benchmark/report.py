@@ -4,6 +4,7 @@ from pathlib import Path
 
 from tra.observability.dashboard import bar_chart
 
+from . import local_server
 from .endtoend import REQUESTS_PER_ENDPOINT as _REQUESTS
 
 CHART = "benchmarks-reads.svg"
@@ -89,6 +90,7 @@ def summary_lines(results) -> list[str]:
         f"({_ratio(con.sequential_seconds, con.concurrent_seconds)} faster)"
     )
     lines += _endtoend_summary(results.endtoend)
+    lines += local_server.summary_lines(results.local_server)
     return lines
 
 
@@ -176,6 +178,9 @@ def markdown(results) -> str:
     out += [
         f"## 2. Linking {link.documents:,} documents to an assessment",
         "",
+        f"On {link.backend or 'the benchmark server'}. Each batch of 25 links is one TransactWriteItems with its "
+        "audit event and the assessment's evidence version (2 write units an item: a transaction's price).",
+        "",
         "| | API calls | Calls by operation | Time | |",
         "|---|---:|---|---:|---:|",
         f"| Batched (design) | {link.batched.calls} | {_operations(link.batched.calls_by_operation)} | "
@@ -261,6 +266,7 @@ def markdown(results) -> str:
         "",
     ]
     out += _endtoend(results)
+    out += local_server.markdown_lines(results.local_server, 8)
     return "\n".join(out)
 
 
@@ -298,7 +304,8 @@ def _endtoend(results) -> list[str]:
     if e2e.identical:
         waves = e2e.identical
         out += [
-            f"### {waves.requests} concurrent identical summary requests (one user, default settings; moto)",
+            f"### {waves.requests} concurrent identical summary requests (one user, default settings; "
+            f"{e2e.llm_backend}, a fresh server)",
             "",
             "| Wave | Statuses | Bedrock calls | DynamoDB calls | DynamoDB writes |",
             "|---|---|---:|---:|---:|",
@@ -319,8 +326,9 @@ def _endtoend(results) -> list[str]:
             f"Wall time {_ms(d.seconds)} = {d.ratio:.1f} L, against the floor ceil(N / pool) = "
             f"ceil({d.requests} / {d.pool}) = {d.floor} L (`LLM_MAX_CONCURRENCY` = {d.pool} calls in flight). "
             f"Bedrock calls: {d.bedrock_calls}. Statuses: {_statuses(d.statuses)}.",
-            "What lies above the floor is per-request work that cannot overlap here (as in section 6): Python CPU",
-            "on one core and the local moto server, which serves one request at a time.",
+            "What lies above the floor is per-request work that cannot overlap here: Python CPU in one process",
+            "(the clients, the server and the fake Bedrock share its GIL) on this machine's cores, and the local",
+            f"DynamoDB server ({e2e.llm_backend}; devtools/benchmark/endtoend.py, `llm_backend()`, says why not moto).",
             "",
         ]
     for items, rows in e2e.priced.items():

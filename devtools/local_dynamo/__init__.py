@@ -1,2 +1,3 @@
 """Local DynamoDB-compatible servers: `server.LocalDynamoServer` starts and stops one
-(moto or dynalite); `moto_wsgi` is moto's DynamoDB served by gunicorn."""
+(DynamoDB Local, moto or dynalite); `moto_wsgi` is moto's DynamoDB served by gunicorn;
+`gated_uvicorn` is `make run`'s uvicorn, which loads the app while DynamoDB Local starts."""

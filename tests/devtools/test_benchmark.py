@@ -26,6 +26,7 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
         distinct_requests=8,
         distinct_latency=0.05,
         own_database=False,  # the test database is already a throwaway one
+        local_server_sizes=[],  # DynamoDB Local's section: tests/devtools/test_local_server_benchmark.py
     )
     results = benchmark.run(options, progress=lambda line: None)
 

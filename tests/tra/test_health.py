@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
 from devtools.local_dynamo.server import free_port
-from devtools.tcp_proxy import CountingProxy
+from devtools.tcp_proxy import CountingProxy, DynamoDBCountingProxy
 from tests.support.loop_guard import blocking_calls_on_event_loop
 from tra.dynamo.connection import botocore_client
 
@@ -128,3 +128,31 @@ async def test_health_checks_reuse_one_pooled_client(dynamo_table, dynamodb_serv
         assert aws_clients.created - created == 1
 
         assert 1 <= proxy.connections <= 4
+
+
+async def test_health_describes_the_table_once_per_interval_and_probes_it_in_between(
+    dynamo_table, dynamodb_server, settings
+):
+    """DescribeTable (a control-plane call; DynamoDB Local counts every item to answer it) at most once per
+    HEALTH_SCHEMA_CHECK_SECONDS; the checks in between read one key that never exists."""
+    with DynamoDBCountingProxy("127.0.0.1", dynamodb_server.port) as proxy:
+        settings.DYNAMODB_ENDPOINT_URL = proxy.endpoint_url
+        for _ in range(5):
+            assert (await get_health())[0] == 200
+        assert dict(proxy.requests) == {"DescribeTable": 1, "GetItem": 4}
+        settings.HEALTH_SCHEMA_CHECK_SECONDS = 0
+        proxy.reset()
+        for _ in range(2):
+            assert (await get_health())[0] == 200
+        assert dict(proxy.requests) == {"DescribeTable": 2}
+
+
+async def test_a_failed_probe_makes_the_next_check_describe_the_table_again(dynamo_table, dynamodb_server, settings):
+    with DynamoDBCountingProxy("127.0.0.1", dynamodb_server.port) as proxy:
+        settings.DYNAMODB_ENDPOINT_URL = proxy.endpoint_url
+        assert (await get_health())[0] == 200  # described: a good schema check, remembered
+        botocore_client().delete_table(TableName=dynamo_table)
+        for _ in range(2):
+            status, body = await get_health()  # the probe fails; then the table is described again
+            assert status == 503 and "ResourceNotFoundException" in body["checks"]["dynamodb"]["reason"]
+        assert dict(proxy.requests) == {"DescribeTable": 2, "GetItem": 1, "DeleteTable": 1}

@@ -1,10 +1,13 @@
 """Readiness checks for /api/health: DynamoDB table and GSIs, cache, Django database.
 
-Each check runs off the event loop (aioboto3 for DynamoDB, the bounded pool or
-sync_to_async for the rest) under a timeout, and reports a reason on failure.
+The DynamoDB check describes the table at most once a minute per process and in between
+reads one key that never exists (check_dynamodb says why). Each check runs off the event
+loop (aioboto3 for DynamoDB, the bounded pool or sync_to_async for the rest) under a
+timeout, and reports a reason on failure.
 """
 
 import asyncio
+import time
 import uuid
 
 from asgiref.sync import sync_to_async
@@ -20,8 +23,42 @@ OK = "ok"
 DOWN = "down"
 
 
+# The last good schema check of this process: (time.monotonic(), the check's result).
+_schema_checked: tuple[float, dict] | None = None
+# A key no item ever has: reading it proves the table answers, for half a read unit.
+PROBE_KEY = {"pk": {"S": "HEALTH#probe"}, "sk": {"S": "HEALTH#probe"}}
+
+
 async def check_dynamodb() -> dict:
+    """The table and every declared GSI ACTIVE (DescribeTable), at most once per
+    HEALTH_SCHEMA_CHECK_SECONDS per process; between those, a GetItem of PROBE_KEY proves the table
+    still answers. DescribeTable is a control-plane call with low request limits, and DynamoDB Local
+    answers it by counting every item of the table and its indexes (seconds at 100,000 items), while
+    load balancers ask every few seconds; a schema change is rare and made by `dynamo_migrate`. Any
+    failure forgets the last good check, so the next probe describes the table again."""
+    global _schema_checked
     client = await clients.get("dynamodb")
+    if _schema_checked is not None and time.monotonic() - _schema_checked[0] < settings.HEALTH_SCHEMA_CHECK_SECONDS:
+        try:
+            await client.get_item(TableName=settings.TRA_TABLE_NAME, Key=PROBE_KEY)
+        except BaseException:
+            _schema_checked = None
+            raise
+        return _schema_checked[1]
+    _schema_checked = None
+    result = await _describe(client)
+    if result["status"] == OK:
+        _schema_checked = (time.monotonic(), result)
+    return result
+
+
+def forget_schema_check() -> None:
+    """The next check describes the table again (after a migration in this process; tests)."""
+    global _schema_checked
+    _schema_checked = None
+
+
+async def _describe(client) -> dict:
     table = (await client.describe_table(TableName=settings.TRA_TABLE_NAME))["Table"]
     live = {index["IndexName"]: index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes", [])}
     indexes = {name: live.get(name, "MISSING") for name in declared_index_names()}

@@ -275,6 +275,8 @@ LOGIN_RATE_LIMIT_PER_ADDRESS = env_rate("LOGIN_RATE_LIMIT_PER_ADDRESS", "30/minu
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 HEALTH_CHECK_TIMEOUT_SECONDS = env_float("HEALTH_CHECK_TIMEOUT_SECONDS", 3.0)
+# How long a good DescribeTable (table and indexes ACTIVE) stands in /api/health: tra/observability/health.py.
+HEALTH_SCHEMA_CHECK_SECONDS = env_float("HEALTH_SCHEMA_CHECK_SECONDS", 60.0)
 
 LOGGING = {
     "version": 1,

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from devtools.local_dynamo import gated_uvicorn
 from devtools.local_dynamo.server import BACKENDS, LocalDynamoServer, LocalServerError, child_process, port_in_use
 from tra.dynamo.connection import reset_connection
 
@@ -88,20 +89,27 @@ class Command(BaseCommand):
         self.stdout.write("stopped")
 
     def _run(self, server: LocalDynamoServer, endpoint_file: Path, host: str, port: int) -> None:
-        server.start()
-        kept = f"data in {server.data_dir}" if server.data_dir else "in memory, nothing kept"
-        self.stdout.write(f"local DynamoDB ({server.backend}) on {server.endpoint_url}, {kept}")
-        record = {"endpoint_url": server.endpoint_url, "pid": os.getpid(), "url": f"http://{host}:{port}/"}
-        endpoint_file.write_text(json.dumps(record) + "\n")
+        """Start-up, with the slow parts overlapping (README, "make run", has the timings).
+
+        DynamoDB Local's JVM, uvicorn's import of the app (gated_uvicorn) and Django's migrations
+        run at the same time; uvicorn listens only once DynamoDB answers and the table and its
+        indexes are ACTIVE, so no request is served before then.
+        """
+        server.launch()
         os.environ["DYNAMODB_ENDPOINT_URL"] = server.endpoint_url
         settings.DYNAMODB_ENDPOINT_URL = server.endpoint_url
         reset_connection()
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("dynamo_migrate")  # returns once the table and its indexes are ACTIVE
-        command = [sys.executable, "-m", "uvicorn", "tra.asgi:application", "--host", host, "--port", str(port)]
-        command += ["--lifespan", "on", "--no-access-log"]
-        uvicorn = child_process(command, env=dict(os.environ))
+        command = [sys.executable, "-m", "devtools.local_dynamo.gated_uvicorn", host, str(port)]
+        uvicorn = child_process(command, env=dict(os.environ), stdin=subprocess.PIPE)
         try:
+            call_command("migrate", interactive=False, verbosity=0)  # SQLite: needs no DynamoDB
+            server.wait_until_ready()
+            kept = f"data in {server.data_dir}" if server.data_dir else "in memory, nothing kept"
+            self.stdout.write(f"local DynamoDB ({server.backend}) on {server.endpoint_url}, {kept}")
+            record = {"endpoint_url": server.endpoint_url, "pid": os.getpid(), "url": f"http://{host}:{port}/"}
+            endpoint_file.write_text(json.dumps(record) + "\n")
+            call_command("dynamo_migrate")  # returns once the table and its indexes are ACTIVE
+            self._open_gate(uvicorn)
             self._announce(uvicorn, host, port)
             returncode = uvicorn.wait()
             if returncode:
@@ -109,11 +117,19 @@ class Command(BaseCommand):
         finally:
             self._stop(uvicorn)
 
+    def _open_gate(self, uvicorn: subprocess.Popen) -> None:
+        """Tell gated_uvicorn to listen (it has loaded the app meanwhile, or is finishing)."""
+        try:
+            uvicorn.stdin.write(f"{gated_uvicorn.GO}\n".encode())
+            uvicorn.stdin.close()
+        except BrokenPipeError:
+            raise CommandError(f"uvicorn exited with code {uvicorn.wait()} while loading the app") from None
+
     def _announce(self, uvicorn: subprocess.Popen, host: str, port: int) -> None:
         while not port_in_use(port, host):
             if uvicorn.poll() is not None:
                 return
-            time.sleep(0.1)
+            time.sleep(0.02)
         base = f"http://{host}:{port}"
         self.stdout.write(
             f"\nTRA is serving {base}/ (Ctrl-C stops)\n"
