@@ -13,7 +13,8 @@
 
 The modules: `vocabulary` (commands and state names, derived from the models), `text`
 (normalising a message, its request clause), `routes` (Route), `commands` (tier 1),
-`classifier` (tier 2, weights in model.json made by `manage.py train_router`), `llm_tier`
+`classifier` (tier 2, weights in model.json made by `manage.py train_router`), `guards` (tier 2's
+form checks: an open question or a tool's verb on another object is not a tool request), `llm_tier`
 (tier 3), `safety` (no tier acts on a question), `arguments` (what a tool needs).
 
 Why three tiers: most chat messages are commands ("/summarize soc2.pdf") or plain requests

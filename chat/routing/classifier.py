@@ -21,6 +21,10 @@ chosen on training templates set aside in turn, never on the held-out file), `ge
 is never routed here (an open question needs the model), `submit_assessment`, which proposes a
 state change, has the highest threshold, and no question about acting ("should I submit?", "how
 do I submit?") or negated request becomes a submission (safety.py): those are how-to questions.
+
+What n-grams see poorly, the form of the message, is checked after (guards.py): an open question
+("why...", "what is a...", "do you think..."), a list of ideas, a tool's verb on another object
+("write me an email", "summarize the plot of...") abstain; "how do I X" becomes how_to.
 """
 
 import json
@@ -30,9 +34,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from .arguments import FILENAME, extract_arguments
+from .guards import checked
 from .routes import Route
 from .safety import never_act_on_a_question
-from .text import QUOTED, normalise, request_clause
+from .text import QUOTED, first_request, normalise, request_clause
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 
@@ -86,11 +91,22 @@ def probabilities(text: str) -> dict[str, float]:
 
 
 def route_classifier(text: str) -> Route | None:
-    """The classifier's intent when it is sure and it is a tool's; None otherwise (see the module doc)."""
+    """The classifier's intent when it is sure and it is a tool's; None otherwise (see the module doc).
+
+    Unsure of a message that joins two requests with "and", it reads the first alone: a message
+    asking for two things is its first action.
+    """
+    routed = _route_clause(text)
+    first = first_request(text) if routed is None else None
+    return _route_clause(first) if first else routed
+
+
+def _route_clause(text: str) -> Route | None:
     intent, probability = max(probabilities(text).items(), key=lambda item: item[1])
     if probability < THRESHOLDS[intent]:
         return None
     routed = never_act_on_a_question(Route(intent, "classifier", round(probability, 3), {}), text)
+    routed = routed and checked(routed, text)
     if routed is None:
         return None
     # "don't list the files for Okta, just summarize the SOC2 pdf": the arguments are the request's.

@@ -20,7 +20,7 @@ _HELP = re.compile(
     r"^((i'?m lost|i'?m confused|sorry|hi|hey|hello),? )?(help|hlep|halp|\?|usage|instructions|commands"
     r"|(what|which) (else )?(kind of |sort of )?(things )?(can|could) (you|i ask( you)?|this (bot|assistant)"
     r"|the (bot|assistant))( do| help( me)? with| ask)?( for me)?"
-    r"|what are you able to (do|help with)"
+    r"|what (are you (able to|capable of)|can you) (do|doing|help( me)? with)( (with|for) (me|my|our|the) [a-z' ]+)?"
     r"|(can|could) you help( me)?"
     r"|how (do|can|should) (i|we) (use (this|you|the (assistant|bot|chat))|get started|start|ask( you)? for [a-z ]+)"
     r"|how (does|do) (this|the|you) ?(chat|assistant|bot|thing)? work"

@@ -35,3 +35,21 @@ def request_clause(text: str) -> str:
         message = negated["request"]
     then = _THEN.match(message)
     return then["request"] if then and len(then["request"].split()) >= 2 else message
+
+
+# "summarize the SOC 2 and list the files": two requests, each starting with a tool's verb. A plain "and"
+# is not split in general ("go ahead and submit it", "read the HECVAT and give me the main points",
+# "mark it as ready and submit it" are one request), only when both halves start with a request verb.
+_VERB = (
+    r"(?:please |pls |can you |could you |would you |also |then |quickly )*(?:list|show|summari[sz]e|sum up|submit"
+    r"|send|draft|suggest|answer|fill in|pull up|check|recap|display)\b"
+)
+_TWO_REQUESTS = re.compile(
+    rf"^(?P<first>{_VERB}.+?)(?:,? and (?:also |then )?|,? & |, plus |, also ){_VERB}", re.IGNORECASE
+)
+
+
+def first_request(text: str) -> str | None:
+    """The first of two requests joined by "and" ("list my drafts and summarize the pen test"), else None."""
+    two = _TWO_REQUESTS.match(request_clause(text))
+    return two["first"] if two and len(two["first"].split()) >= 2 else None

@@ -4,8 +4,11 @@ Two sets the classifier was never trained or tuned on go through the free tiers,
 classifier (chat.evaluation); what they pass on would cost one LLM call each:
 - the held-out split of the router's corpus (tests/chat/corpus/heldout.jsonl: templates and names
   written apart from the training ones, see the README beside it);
-- the independent set (tests/chat/corpus/independent.jsonl: messages written one by one by an author
-  who saw neither the training data nor the router, see INDEPENDENT.md).
+- the development set (tests/chat/corpus/independent.jsonl: written by hand without seeing the
+  training data, then read for error analysis, so no longer an independent figure: INDEPENDENT.md);
+- the unseen set (tests/chat/corpus/unseen.jsonl: written by hand by an author who saw no training
+  data, no other set and not the router, and never read for development: UNSEEN.md). This is
+  the figure on messages never seen.
 """
 
 import json
@@ -16,7 +19,11 @@ from django.conf import settings
 from chat.evaluation import Evaluation, evaluate
 
 CORPUS = Path(settings.BASE_DIR) / "tests" / "chat" / "corpus"
-SETS = {"held-out split": "heldout.jsonl", "independent set": "independent.jsonl"}
+SETS = {
+    "held-out split": "heldout.jsonl",
+    "development set": "independent.jsonl",
+    "unseen set": "unseen.jsonl",
+}
 
 
 def load(name: str) -> list[dict]:

@@ -31,10 +31,15 @@ from devtools.fake_bedrock import FakeBedrock
 from tra.errors import ServiceUnavailable
 
 CORPUS = Path(__file__).with_name("corpus")
-# Floors on the held-out split, a few points below what the classifier measures there (tool coverage
-# 80.1%, precision 99.1% at training time): issue 17 asks for 0.85 and 0.99; coverage is not there yet.
+# Floors on the held-out split, a few points below what the fast tiers measure there (tool coverage
+# 80.2%, precision 99.3% with the form checks of chat/routing/guards.py): issue 17 asks for 0.85 and 0.99;
+# coverage is not there yet.
 MIN_TOOL_COVERAGE = 0.77  # share of held-out tool-intent messages the free tiers must route right
 MIN_PRECISION = 0.985  # share of fast routes that must be right: a wrong route costs more than an LLM call
+# Floors on the development set (independent.jsonl, used for error analysis since 2026-11-30 02:35, see
+# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.1% and 82.2%.
+MIN_DEVELOPMENT_PRECISION = 0.97
+MIN_DEVELOPMENT_TOOL_COVERAGE = 0.79
 
 
 def load(name: str) -> list[dict]:
@@ -101,6 +106,76 @@ def test_fast_tiers_route_most_held_out_tool_messages_with_near_perfect_precisio
     )
     assert result.tool_coverage >= MIN_TOOL_COVERAGE
     assert result.precision >= MIN_PRECISION, result.wrong
+
+
+def test_fast_tiers_keep_their_precision_on_the_development_set():
+    # Messages written by another hand (tests/chat/corpus/INDEPENDENT.md); read for error analysis, so
+    # these are floors against regressions, not a figure on unseen messages (unseen.jsonl is that).
+    result = evaluate(load("independent.jsonl"))
+    print(f"development set: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
+    assert result.tool_coverage >= MIN_DEVELOPMENT_TOOL_COVERAGE
+    assert result.precision >= MIN_DEVELOPMENT_PRECISION, result.wrong
+
+
+# Floors on the unseen set (unseen.jsonl, UNSEEN.md): written by hand by an author who saw no training data,
+# no other set and not the router, and never read for development: the figure on messages never seen,
+# 97.8% precision and 82.0% coverage when first measured (issue 17 asks 98% and 80%). Floors, a little below.
+MIN_UNSEEN_PRECISION = 0.965
+MIN_UNSEEN_TOOL_COVERAGE = 0.79
+
+
+def test_fast_tiers_on_messages_never_seen():
+    result = evaluate(load("unseen.jsonl"))
+    print(f"unseen set: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
+    assert result.tool_coverage >= MIN_UNSEEN_TOOL_COVERAGE
+    assert result.precision >= MIN_UNSEEN_PRECISION
+    assert not [wrong for wrong in result.wrong if wrong[2] == "submit_assessment"]  # never a wrong submission
+
+
+# Written for this test (not from any corpus file): messages that use a tool's words for something else.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "why was the Okta review rejected?",
+        "what is a DDQ",
+        "what's a CAIQ questionnaire anyway",
+        "what do vendors usually get wrong in their pen tests?",
+        "do you think the Okta review looks solid?",
+        "is their ISO certificate enough for us?",
+        "give me 5 questions to ask a vendor about backups",
+        "list some common vendor risks",
+        "write a poem about questionnaires",
+        "draft me a slack message to the team about the renewal",
+        "summarize the news for me",
+        "summarize the movie we watched",
+        "I'm exhausted by all these reviews",
+        "what's the maximum size of an upload?",
+        "have the reviewers looked at the Zoom review",
+    ],
+)
+def test_open_questions_and_other_objects_are_not_routed_to_a_tool(text):
+    fast = route_fast(text)
+    assert fast is None or fast.intent in ("general", "how_to"), fast
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("how do I see my drafts", "how_to"),
+        ("can I delete a document?", "how_to"),
+        ("summarize the SOC 2 and list the documents", "summarize_document"),
+        ("summarize what the vendor sent us", "summarize_document"),
+        ("summarize the DPA for the board meeting", "summarize_document"),
+        ("draft a reply for the encryption one", "suggest_answer"),
+        ("what should I write for the backup question", "suggest_answer"),
+        ("can we draft answers for q4", "suggest_answer"),
+        ("can I see my approved assessments", "list_assessments"),
+        ("can you submit the Okta review", "submit_assessment"),
+    ],
+)
+def test_form_checks_keep_requests_and_turn_asking_how_into_how_to(text, intent):
+    routed = route_fast(text)
+    assert routed is not None and routed.intent == intent, routed
 
 
 @pytest.mark.parametrize(
