@@ -32,7 +32,7 @@ run: setup
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-# Rewrites docs/benchmarks.md and its chart (a few minutes: the table grows to 100,000 items).
+# Rewrites docs/benchmarks.md and its chart (10-20 minutes: tables grow to 100,000 items, twice).
 bench: setup
 	$(PYTHON) manage.py benchmark $(BENCH_ARGS)
 
