@@ -10,10 +10,12 @@ minutes on two cores (six folds of fitting).
 
 1. Validation: the training TEMPLATES (hand-written lines each their own) are dealt into FOLDS
    folds; each fold in turn is set aside, at most VALIDATION_PER_TEMPLATE messages of each of its
-   templates, and scored by a model fitted on the other folds. On those pooled out-of-fold
-   predictions a threshold per intent is chosen: the lowest probability at which that intent's
-   routes, all together (at least MIN_ROUTES of them), are TARGET_PRECISION right, 0.99 when
-   none is (an intent with too few routes takes the threshold all intents together need).
+   templates, and scored by a model fitted on the other folds, after the same form checks as the
+   shipped tier (guards.py, safety.py: an abstention is no route, a turn to how_to is judged as
+   how_to). On those pooled out-of-fold predictions a threshold per intent is chosen: the lowest
+   probability at which that intent's routes, all together (at least MIN_ROUTES of them), are
+   TARGET_PRECISION right, 0.99 when none is (an intent with too few routes takes the threshold
+   all intents together need).
    submit_assessment needs SUBMIT_MARGIN more than every other intent and than any
    non-submission it was wrongly given (at most 0.995); general is never routed.
 2. Final: the model is refitted on every training message with the same settings and saved with
@@ -25,6 +27,9 @@ import json
 import random
 
 from chat.routing.classifier import MODEL_PATH, Model, features
+from chat.routing.guards import checked
+from chat.routing.routes import Route
+from chat.routing.safety import never_act_on_a_question
 from chat.routing.vocabulary import INTENTS
 
 from .router_corpus import CORPUS
@@ -84,7 +89,7 @@ def _model(bias, weights, thresholds=None) -> dict:
     }
 
 
-def _lowest_precise_threshold(predictions: list[tuple[str, float, str]], floor: float) -> float:
+def _lowest_precise_threshold(predictions: list[tuple[str, float, bool]], floor: float) -> float:
     """The lowest threshold whose routes, all together, are TARGET_PRECISION right (0.99 if none is).
 
     Not "and every higher one": the few routes above 0.99 include the set-aside frames the model
@@ -93,24 +98,34 @@ def _lowest_precise_threshold(predictions: list[tuple[str, float, str]], floor: 
     """
     threshold = 0.99
     for candidate in [step / 100 for step in range(99, int(floor * 100) - 1, -1)]:
-        kept = [(intent, label) for intent, p, label in predictions if p >= candidate]
-        if len(kept) >= MIN_ROUTES and sum(intent == label for intent, label in kept) / len(kept) >= TARGET_PRECISION:
+        kept = [right for _, p, right in predictions if p >= candidate]
+        if len(kept) >= MIN_ROUTES and sum(kept) / len(kept) >= TARGET_PRECISION:
             threshold = candidate
     return threshold
 
 
-def predictions(model: dict, validation: list[dict]) -> list[tuple[str, float, str]]:
-    """(routed intent, its probability, label) for each validation message the model gives a tool."""
+def predictions(model: dict, validation: list[dict]) -> list[tuple[str, float, bool]]:
+    """(intent the model is surest of, its probability, whether the shipped route would be right).
+
+    Judged after the same form checks the shipped tier applies (chat/routing/guards.py, safety.py):
+    a message they make the tier abstain on is no route, and one they turn into how_to is judged as
+    how_to. Thresholds chosen on the model alone priced in wrong routes the tier never makes, and so
+    sat higher than the precision target needs.
+    """
     scorer = Model(model)
     routed = []
     for row in validation:
         intent, probability = max(scorer.probabilities(row["text"]).items(), key=lambda item: item[1])
-        if intent != "general":
-            routed.append((intent, probability, row["intent"]))
+        if intent == "general":
+            continue
+        route = never_act_on_a_question(Route(intent, "classifier", probability, {}), row["text"])
+        route = route and checked(route, row["text"])
+        if route is not None:
+            routed.append((intent, probability, route.intent == row["intent"]))
     return routed
 
 
-def choose_thresholds(predictions: list[tuple[str, float, str]]) -> dict[str, float]:
+def choose_thresholds(predictions: list[tuple[str, float, bool]]) -> dict[str, float]:
     """A threshold per intent, on the out-of-fold validation predictions: see the module docstring."""
     overall = _lowest_precise_threshold(predictions, MIN_THRESHOLD)
     thresholds = {}
@@ -120,7 +135,7 @@ def choose_thresholds(predictions: list[tuple[str, float, str]]) -> dict[str, fl
         # of the intents' precisions), so an intent with enough validation routes is judged on its own;
         # one with too few keeps the overall threshold.
         thresholds[intent] = _lowest_precise_threshold(own, MIN_THRESHOLD) if len(own) >= MIN_ROUTES else overall
-    wrong_submits = [p for intent, p, label in predictions if intent == "submit_assessment" and label != intent]
+    wrong_submits = [p for intent, p, right in predictions if intent == "submit_assessment" and not right]
     submit = max([*thresholds.values(), *(p + 0.01 for p in wrong_submits)]) + SUBMIT_MARGIN
     thresholds["submit_assessment"] = min(submit, 0.995)  # above every other intent's, whose cap is 0.99
     thresholds["general"] = 1.01  # never routed by this tier: open questions need the model

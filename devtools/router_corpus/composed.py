@@ -1785,6 +1785,188 @@ FRAMES = {
 }
 
 # Short clauses for "don't X, just Y" (negated, any intent) and "Y and then X" (second request).
+# Short, plain forms (issue 17: terse requests scored too low): a bare vendor as the object, possessives
+# ("my drafts", "our files"), a noun phrase with no verb, a status asked as a progress question, phone-style
+# shorthand. Numbered after FRAMES and filled from a generator of their own (compose()), so adding them
+# leaves every message of the frames above as it was.
+SHORT_FORMS = {
+    "summarize_document": [
+        "{summarize} {docs} for {name}",
+        "{summarize} the {docs} for {name}",
+        "{summarize} my {docs}",
+        "{summarize} our {vendor} {docs}",
+        "{summarize} all the {docs} from {vendor}",
+        "{summarize} every {docsingle} on {name}",
+        "{summarize} {file}",
+        "{summarize} {doc} pls",
+        "{vendor} {docsingle} {summary}?",
+        "{summary} of {doc}?",
+        "{summary} for each of the {docs} on {name}",
+        "{doc} is long, {summarize} it",
+        "{doc} is {n} pages, {ask}{summarize} it",
+        "{ask}{summarize} what {vendor} uploaded",
+        "{ask}{summarize} the {docs} {vendor} sent",
+        "{summary} of the {vendor} {docsingle}, mostly scope and exceptions",
+        "i want a {summary} of {doc}",
+        "{ask}walk me through {doc} in a few lines",
+        "{summarize} {doc} for the {meeting}",
+        "{ask}{summarize} {doc} before the {meeting}",
+        "{summarize} {doc} for my manager",
+        "{summarize} the {vendor} {docsingle} for leadership",
+    ],
+    "assessment_status": [
+        "{vendor} {noun} status",
+        "{vendor} {noun} - status?",
+        "hows {name} going",
+        "how's {name} goin",
+        "how far is {name}",
+        "is my {vendor} {noun} approved",
+        "is our {vendor} {noun} approved yet",
+        "have the reviewers finished {name}",
+        "did the reviewers finish {name} yet",
+        "has {name} been approved or is it still with the reviewers",
+        "did my {vendor} submission get approved",
+        "did our {vendor} submission clear review yet",
+        "where's my {vendor} {noun}",
+        "what stage is my {vendor} {noun} at",
+        "progress of {name}?",
+        "how much progress on {name}",
+        "{ask}check where {name} is",
+        "{ask}check the status of my {vendor} {noun}",
+        "{ask}check on {name} for me",
+    ],
+    "list_assessments": [
+        "{ask}{list} the ones that are {state}",
+        "{ask}{list} the ones in {state}",
+        "{ask}{list} what's {state}",
+        "my {state} {assessments} pls",
+        "{ask}{list} my {assessments} and their states",
+        "{ask}{list} my {assessments} and what state each is in",
+        "{ask}{list} everything i own",
+        "{ask}{list} all the {assessments} i own",
+        "{ask}{list} our {state} {assessments}",
+        "{list} my {assessments} thx",
+        "{assessments} i own?",
+    ],
+    "list_documents": [
+        "{list} my {docs}",
+        "{list} all my {docs}",
+        "{list} our {docs}",
+        "{list} the {docs} on {name}",
+        "{list} the {docs} in {name}",
+        "{list} the {docs} for {vendor} pls",
+        "{list} the {docs} on the {vendor} {noun}",
+        "{list} the {docs} uploaded to the {vendor} {noun}",
+        "{list} {docs} across my {assessments}",
+        "{list} all {docs} across all my {assessments}",
+        "{docs} for the {vendor} {noun}?",
+        "{docs} on the {vendor} {noun}",
+        "{ask}{list} the {docs}, don't summarize them",
+        "{ask}{list} what's attached to {name} and whether it processed",
+        "did my upload of {file} go through",
+        "is {doc} still processing or did it fail",
+        "any {docs} still processing on {name}?",
+        "any {docs} pending processing?",
+        "is {vendor}'s {docsingle} processed",
+    ],
+    "submit_assessment": [
+        "{submit} {vendor}",
+        "{submit} {vendor} for me",
+        "{submit} {vendor} pls",
+        "{submit} the {vendor} {noun}",
+        "{submit} the {vendor} {noun} now",
+        "{submit} my {vendor} {noun}",
+        "{submit} our {vendor} {noun} please",
+        "{vendor} {noun} is done, {submit} it",
+        "{vendor} {noun}'s finished, please {submit}",
+        "{name} is complete, {ask}{submit} it",
+        "all questions answered, {submit} {sref}",
+        "i've answered everything, {ask}{submit} {sref}",
+        "i want to {submit} {sref} now",
+        "i'd like to {submit} {sref} now",
+        "{ask}{submit} {sref}, the deadline is today",
+        "{ask}{submit} {sref}, my manager is waiting",
+        "{ask}{submit} {sref}, i checked the answers",
+        "fixed the reviewer comments, {ask}resubmit {sref}",
+        "go on, {submit} {sref}",
+        "{vendor} is good to go, {submit}",
+        "{ask}send {sref} to review now",
+        "{ask}send the {vendor} {noun} to the reviewers",
+    ],
+    "how_to": [
+        "how do i {hta}",
+        "how can i {hta}",
+        "can i {hta}",
+        "is it ok to {hta}",
+        "is it fine to {hta}",
+        "is there a way to {hta}",
+        "what's the process to {hta}",
+        "what's the best way to {hta}",
+        "should i {hta}",
+        "how would i {hta}",
+        "where do i go to {hta}",
+        "am i able to {hta}",
+        "can i {hta} from here",
+        "what file types can i upload?",
+        "what's the max upload size?",
+        "is there a file size limit?",
+        "can reviewers see my answers before i submit?",
+        "can someone else submit for me?",
+    ],
+    "help": [
+        "options?",
+        "features?",
+        "what are your features",
+        "what are your functions",
+        "what sort of requests do you handle",
+        "what kinds of things can you handle",
+        "is there a list of what you can do",
+        "any tips on using you?",
+        "not sure how to use you",
+        "how should i phrase things for you",
+        "how do i phrase requests so you get them",
+        "what can't you do",
+        "what are your limits",
+        "what else can you do",
+        "can you do anything besides summaries?",
+        "show me some example requests",
+        "examples of things i can ask?",
+        "what do you handle",
+    ],
+}
+# The product tasks the how_to short forms ask about ({hta}): "is it ok to reopen the X review".
+HOW_TO_TASKS = [
+    "create an assessment for {vendor}",
+    "start a new {noun}",
+    "reopen {sref}",
+    "copy answers from last year's {noun}",
+    "reuse {doc} for another {noun}",
+    "save my answers and come back later",
+    "mark a question as not applicable",
+    "find an archived {noun}",
+    "see who reviewed {sref}",
+    "ask for an extension on {sref}",
+    "get {sref} approved faster",
+    "re-upload a file that failed",
+    "upload a password protected pdf",
+    "upload {doc} separately",
+    "delete an upload",
+    "rename a document",
+    "assign {sref} to a colleague",
+    "add a reviewer to {sref}",
+    "withdraw a submission",
+    "change an answer after submitting",
+    "export {sref} as a pdf",
+    "move a question's draft answer into the answer field",
+    "link a document to a question",
+    "set a due date on {sref}",
+    "invite {vendor} to fill in the questionnaire",
+    "archive {sref}",
+    "submit on behalf of someone else",
+    "submit while {docs} are still processing",
+]
+
+
 DONT_OTHER = [
     "don't list the {docs}",
     "don't summarize anything",
@@ -2002,6 +2184,9 @@ def _values(template: str, f: Filler) -> dict[str, str]:
         "status": f.status,
         "status_it": lambda: f.status(implicit=True),
         "howto": f.howto,
+        "hta": lambda: f.pick(HOW_TO_TASKS).format(
+            vendor=f.vendor(), noun=f.noun(), sref=f.sref(), doc=f.doc(), docs=f.pick(DOCS)
+        ),
         "howto_g": lambda: f.pick(HOW_TO_GERUND_FORMS).format(g=f.pick(HOW_TO_GERUNDS)),
         "generalhow": lambda: f.pick(GENERAL_HOW_TO).format(vendor=f.vendor()),
         "n": lambda: str(f.number()),
@@ -2041,9 +2226,13 @@ def _noise(text: str, rng: random.Random, filler: "Filler") -> str:
 
 
 def frames(unseen: dict[str, set[str]]) -> dict[str, list[tuple[int, str]]]:
-    """The frames in use, numbered: all but any that happens to equal a held-out template."""
+    """The frames in use, numbered (FRAMES, then SHORT_FORMS): all but any that equals a held-out template."""
     return {
-        intent: [(number, frame) for number, frame in enumerate(texts) if frame not in unseen.get("template", set())]
+        intent: [
+            (number, frame)
+            for number, frame in enumerate(texts + SHORT_FORMS.get(intent, []))
+            if frame not in unseen.get("template", set())
+        ]
         for intent, texts in FRAMES.items()
     }
 
@@ -2055,15 +2244,20 @@ def compose(seed: int, *, per_frame: int, documents: list[str], unseen: dict[str
     values in lower case: pools written independently may share a common phrase or a well-known
     vendor with the held-out split, and such values are left out, never added.
     """
-    rng = random.Random(seed)
-    filler = Filler(rng, documents, unseen)
     rows, seen = [], set()
-    for intent, numbered in frames(unseen).items():
-        for number, frame in numbered:
-            fills = per_frame if "{" in frame else 6
-            for _ in range(fills):
-                text = _noise(frame.format(**_values(frame, filler)), rng, filler)
-                if text.lower() not in seen:
-                    seen.add(text.lower())
-                    rows.append({"text": text, "intent": intent, "template": f"composed-{intent}:{number}"})
+    numbered = frames(unseen)
+    # SHORT_FORMS draw from a generator of their own, after FRAMES: growing them moves no other message.
+    for short, part_seed in ((False, seed), (True, seed + 1)):
+        rng = random.Random(part_seed)
+        filler = Filler(rng, documents, unseen)
+        for intent, items in numbered.items():
+            for number, frame in items:
+                if (number >= len(FRAMES[intent])) != short:
+                    continue
+                fills = per_frame if "{" in frame else 6
+                for _ in range(fills):
+                    text = _noise(frame.format(**_values(frame, filler)), rng, filler)
+                    if text.lower() not in seen:
+                        seen.add(text.lower())
+                        rows.append({"text": text, "intent": intent, "template": f"composed-{intent}:{number}"})
     return rows

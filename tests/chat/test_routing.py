@@ -32,14 +32,14 @@ from tra.errors import ServiceUnavailable
 
 CORPUS = Path(__file__).with_name("corpus")
 # Floors on the held-out split, a few points below what the fast tiers measure there (tool coverage
-# 80.2%, precision 99.3% with the form checks of chat/routing/guards.py): issue 17 asks for 0.85 and 0.99;
-# coverage is not there yet.
+# 80.2%, precision 99.5% with the form checks of chat/routing/guards.py and the short forms of
+# devtools/router_corpus/composed.py): issue 17 asks for 0.85 and 0.99; coverage is not there yet.
 MIN_TOOL_COVERAGE = 0.77  # share of held-out tool-intent messages the free tiers must route right
 MIN_PRECISION = 0.985  # share of fast routes that must be right: a wrong route costs more than an LLM call
 # Floors on the development set (independent.jsonl, used for error analysis since 2026-11-30 02:35, see
-# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.1% and 82.2%.
+# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.0% and 89.2%.
 MIN_DEVELOPMENT_PRECISION = 0.97
-MIN_DEVELOPMENT_TOOL_COVERAGE = 0.79
+MIN_DEVELOPMENT_TOOL_COVERAGE = 0.86
 
 
 def load(name: str) -> list[dict]:
@@ -119,7 +119,8 @@ def test_fast_tiers_keep_their_precision_on_the_development_set():
 
 # Floors on the unseen set (unseen.jsonl, UNSEEN.md): written by hand by an author who saw no training data,
 # no other set and not the router, and never read for development: the figure on messages never seen,
-# 97.8% precision and 82.0% coverage when first measured (issue 17 asks 98% and 80%). Floors, a little below.
+# 97.8% / 82.0% when first measured, 98.5% / 83.9% with the model in model.json (issue 17 asks 98% and 80%).
+# Floors, a little below.
 MIN_UNSEEN_PRECISION = 0.965
 MIN_UNSEEN_TOOL_COVERAGE = 0.79
 
@@ -150,12 +151,21 @@ def test_fast_tiers_on_messages_never_seen():
         "summarize the movie we watched",
         "I'm exhausted by all these reviews",
         "what's the maximum size of an upload?",
-        "have the reviewers looked at the Zoom review",
     ],
 )
 def test_open_questions_and_other_objects_are_not_routed_to_a_tool(text):
     fast = route_fast(text)
     assert fast is None or fast.intent in ("general", "how_to"), fast
+
+
+# A yes/no question about one named assessment's progress is assessment_status by the labelling rules
+# ("has the Datadog assessment been approved yet?"); a fast tier may pass it on, never route it elsewhere.
+@pytest.mark.parametrize(
+    "text", ["have the reviewers looked at the Zoom review", "has anyone opened the Acme review yet?"]
+)
+def test_a_question_about_a_reviews_progress_is_status_or_passed_on(text):
+    fast = route_fast(text)
+    assert fast is None or fast.intent == "assessment_status", fast
 
 
 @pytest.mark.parametrize(
