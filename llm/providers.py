@@ -48,6 +48,19 @@ EXTRACTIVE_SUMMARY_CHARS = 1200
 EXTRACTIVE_SUMMARY_SENTENCES = 5
 # What a document-level cache entry keeps of a Summary (provider, model and cache are the reader's).
 _STORED_SUMMARY_FIELDS = ("text", "chunks", "truncated", "input_tokens", "output_tokens", "cost_usd")
+
+
+def _cached_summary(summary: "Summary") -> cache.Computed:
+    """A summary as the LLM cache stores it; a truncated one is answered but never cached."""
+    return cache.Computed(
+        value={name: getattr(summary, name) for name in _STORED_SUMMARY_FIELDS},
+        input_tokens=summary.input_tokens,
+        output_tokens=summary.output_tokens,
+        cost_micro_usd=round(summary.cost_usd * 1_000_000),
+        cacheable=not summary.truncated,
+    )
+
+
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
@@ -190,14 +203,7 @@ class BedrockProvider:
         )
 
         async def compute() -> cache.Computed:
-            summary = await self._map_reduce(parts, refresh=refresh, bypass_cache=bypass_cache)
-            return cache.Computed(
-                value={name: getattr(summary, name) for name in _STORED_SUMMARY_FIELDS},
-                input_tokens=summary.input_tokens,
-                output_tokens=summary.output_tokens,
-                cost_micro_usd=round(summary.cost_usd * 1_000_000),
-                cacheable=not summary.truncated,
-            )
+            return _cached_summary(await self._map_reduce(parts, refresh=refresh, bypass_cache=bypass_cache))
 
         lookup = await cache.get_or_compute(
             key, ttl=cache.ttl_for("summary"), compute=compute, refresh=refresh, bypass=bypass_cache
@@ -217,14 +223,7 @@ class BedrockProvider:
         )
 
         async def compute() -> cache.Computed:
-            summary = await self.summarize(text=await load_text(), refresh=refresh)
-            return cache.Computed(
-                value={name: getattr(summary, name) for name in _STORED_SUMMARY_FIELDS},
-                input_tokens=summary.input_tokens,
-                output_tokens=summary.output_tokens,
-                cost_micro_usd=round(summary.cost_usd * 1_000_000),
-                cacheable=not summary.truncated,
-            )
+            return _cached_summary(await self.summarize(text=await load_text(), refresh=refresh))
 
         lookup = await cache.get_or_compute(key, ttl=cache.ttl_for("summary"), compute=compute, refresh=refresh)
         return Summary(**lookup.value, provider=self.name, model=self.model, cache=lookup.source)
