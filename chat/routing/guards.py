@@ -13,6 +13,7 @@ makes the fast tier abstain (the LLM tier then decides) or turns an asked-how in
 - a list of N reasons / tips / examples is not a list of assessments or documents;
 - a tool's verb on another object ("write a poem", "summarize the news") is not that tool, unless the
   tool's own object is named too ("draft a reply to question 3");
+- a verdict ("the files for X look incomplete", "that answer looks wrong") asks for nothing;
 - a feeling ("I'm exhausted by these reviews") or a question about limits ("max upload size?") lists
   nothing;
 - "how do I X", "should I X", "can I upload X" ask how or whether: how_to, never the tool X;
@@ -95,6 +96,18 @@ _TOOL_OBJECT = {
         r"|attach|upload|evidence|filename|quoted"
     ),
 }
+# "the files for Jamf look incomplete", "the summary was too long", "that answer looks wrong": a verdict on
+# something, not a request for it (unless the message also asks for something: "... look incomplete, list them").
+_VERDICT = re.compile(
+    _LEAD + r"(?:the|this|that|these|those|my|our|your|their|its)\b[^?]*?\b(?:looks?|seems?|was|were|is|are|feels?"
+    r"|reads?|sounds?)(?: like)?(?: so| too| really| very| a bit| kind of| pretty| way| quite| still)?"
+    r" (?:incomplete|wrong|off|outdated|out of date|old|stale|weird|odd|strange|bad|good|great|fine|empty|broken"
+    r"|confusing|unclear|inaccurate|incorrect|long|short|thin|vague|generic|thorough|solid|shaky|suspicious)\b[^,;]*$"
+)
+_ASKS_FOR_SOMETHING = re.compile(
+    r"\b(?:list|show|summari[sz]e|sum up|submit|send|draft|suggest|write|answer|fill|give|pull|get|display|find"
+    r"|check|recap|can you|could you|would you|please|pls)\b"
+)
 # "how do I list my assessments?", "should I attach the pen test?", "can I upload excel files?" ("can we
 # draft answers for q3" is a request to the assistant: "we" is the user and it).
 _ASKS_HOW = re.compile(
@@ -123,6 +136,8 @@ def checked(route: Route, text: str) -> Route | None:
     """The classifier's route if the message's form fits it; how_to if it asks how; else None."""
     message = _message(text)
     if _OPEN_QUESTION.search(message) or _LIST_OF_IDEAS.search(message) or _FEELING.match(message):
+        return None
+    if _VERDICT.match(message) and not _ASKS_FOR_SOMETHING.search(message):
         return None
     if route.intent in ("list_documents", "list_assessments") and _LIMITS.match(message):
         return None

@@ -22,8 +22,10 @@ HOW_TO_FORM = re.compile(
     r"|what (happens|do i need|do we need|is needed|are the steps)|what's the (process|way)|where do (i|we)"
     r"|allowed to|supposed to|able to|whether)\b"
 )
+# "don't submit", "we shouldn't submit this until...", "hold off on sending": any negated verb or modal.
 NEGATED_ACTION = re.compile(
-    r"\b(don'?t|do not|dont|not|never|no need to|without|cancel|stop|hold off|wait)\b[^,.;]*\b(submit|send|hand|file)"
+    r"\b(don'?t|do not|dont|not|never|no need to|without|cancel|stop|hold off|wait"
+    r"|can'?t|cannot|(?:should|would|could|must|wo|is|are|was|were|have|has|did|does|need)n'?t)\b[^,.;]*\b(submit|sen[dt]|hand|file)"
 )
 
 

@@ -227,8 +227,9 @@ def markdown(results) -> str:
         "`tests/chat/corpus/heldout.jsonl`: templates, vendor and document names written apart from the "
         "training ones. `independent.jsonl` (the development set): written by hand without seeing the training "
         "data, then read for error analysis (INDEPENDENT.md). `unseen.jsonl`: written by hand by an author who "
-        "saw no training data, no other set and not the router, never read for development (UNSEEN.md): the "
-        "figure on messages never seen. Targets: precision >= 99% and tool-intent coverage >= 85% on the "
+        "saw no training data, no other set and not the router, never read for development (UNSEEN.md lists "
+        "each time it was measured): the figure on messages never seen. Targets: precision >= 99% and "
+        "tool-intent coverage >= 85% on the "
         "held-out split; >= 98% and >= 80% on messages never seen.",
         "",
     ]

@@ -25,21 +25,22 @@ from chat.routing import (
     route_fast,
     route_regex,
 )
+from chat.routing.guards import checked
 from chat.routing.vocabulary import COMMANDS
-from devtools import router_corpus
+from devtools import router_corpus, train_router
 from devtools.fake_bedrock import FakeBedrock
 from tra.errors import ServiceUnavailable
 
 CORPUS = Path(__file__).with_name("corpus")
 # Floors on the held-out split, a few points below what the fast tiers measure there (tool coverage
-# 80.2%, precision 99.5% with the form checks of chat/routing/guards.py and the short forms of
-# devtools/router_corpus/composed.py): issue 17 asks for 0.85 and 0.99; coverage is not there yet.
-MIN_TOOL_COVERAGE = 0.77  # share of held-out tool-intent messages the free tiers must route right
+# 83.5%, precision 99.7% with the form checks of chat/routing/guards.py): issue 17 asks for 0.85 and 0.99;
+# coverage is not there yet.
+MIN_TOOL_COVERAGE = 0.81  # share of held-out tool-intent messages the free tiers must route right
 MIN_PRECISION = 0.985  # share of fast routes that must be right: a wrong route costs more than an LLM call
 # Floors on the development set (independent.jsonl, used for error analysis since 2026-11-30 02:35, see
-# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.0% and 89.2%.
+# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.0% and 92.8%.
 MIN_DEVELOPMENT_PRECISION = 0.97
-MIN_DEVELOPMENT_TOOL_COVERAGE = 0.86
+MIN_DEVELOPMENT_TOOL_COVERAGE = 0.90
 
 
 def load(name: str) -> list[dict]:
@@ -105,7 +106,8 @@ def test_fast_tiers_route_most_held_out_tool_messages_with_near_perfect_precisio
         f"precision {result.fast_routed - len(result.wrong)}/{result.fast_routed} = {result.precision:.1%}"
     )
     assert result.tool_coverage >= MIN_TOOL_COVERAGE
-    assert result.precision >= MIN_PRECISION, result.wrong
+    # Counts only, as for the unseen set: the held-out lines are measured, not read.
+    assert result.precision >= MIN_PRECISION, f"{len(result.wrong)} wrong route(s) on the held-out split"
 
 
 def test_fast_tiers_keep_their_precision_on_the_development_set():
@@ -119,11 +121,10 @@ def test_fast_tiers_keep_their_precision_on_the_development_set():
 
 # Floors on the unseen set (unseen.jsonl, UNSEEN.md): written by hand by an author who saw no training data,
 # no other set and not the router, and never read for development: the figure on messages never seen,
-# 98.5% / 83.9% with the model in model.json (tests/chat/corpus/README.md: each time it was measured; issue 17 asks
-# 98% and 80%).
+# 97.7% / 87.5% with the model in model.json (UNSEEN.md: each time it was measured; issue 17 asks 98% and 80%).
 # Floors, a little below.
 MIN_UNSEEN_PRECISION = 0.965
-MIN_UNSEEN_TOOL_COVERAGE = 0.79
+MIN_UNSEEN_TOOL_COVERAGE = 0.85
 
 
 def test_fast_tiers_on_messages_never_seen():
@@ -131,7 +132,9 @@ def test_fast_tiers_on_messages_never_seen():
     print(f"unseen set: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
     assert result.tool_coverage >= MIN_UNSEEN_TOOL_COVERAGE
     assert result.precision >= MIN_UNSEEN_PRECISION
-    assert not [wrong for wrong in result.wrong if wrong[2] == "submit_assessment"]  # never a wrong submission
+    # Counts only: a failing assertion must not print the set's messages (nobody tuning the router reads them).
+    wrong_submissions = sum(1 for wrong in result.wrong if wrong[2] == "submit_assessment")
+    assert wrong_submissions == 0, f"{wrong_submissions} wrong submission(s) on the unseen set"
 
 
 # Written for this test (not from any corpus file): messages that use a tool's words for something else.
@@ -152,6 +155,9 @@ def test_fast_tiers_on_messages_never_seen():
         "summarize the movie we watched",
         "I'm exhausted by all these reviews",
         "what's the maximum size of an upload?",
+        "the attachments for the Okta review look incomplete",
+        "that summary was way too long",
+        "the answer you drafted for question 4 looks wrong",
     ],
 )
 def test_open_questions_and_other_objects_are_not_routed_to_a_tool(text):
@@ -175,18 +181,28 @@ def test_a_question_about_a_reviews_progress_is_status_or_passed_on(text):
         ("how do I see my drafts", "how_to"),
         ("can I delete a document?", "how_to"),
         ("summarize the SOC 2 and list the documents", "summarize_document"),
-        ("summarize what the vendor sent us", "summarize_document"),
         ("summarize the DPA for the board meeting", "summarize_document"),
         ("draft a reply for the encryption one", "suggest_answer"),
         ("what should I write for the backup question", "suggest_answer"),
         ("can we draft answers for q4", "suggest_answer"),
         ("can I see my approved assessments", "list_assessments"),
         ("can you submit the Okta review", "submit_assessment"),
+        ("the Okta SOC 2 is long, give me the main points", "summarize_document"),
     ],
 )
 def test_form_checks_keep_requests_and_turn_asking_how_into_how_to(text, intent):
     routed = route_fast(text)
     assert routed is not None and routed.intent == intent, routed
+
+
+@pytest.mark.parametrize(
+    "text", ["summarize what the vendor sent us", "recap what Okta uploaded", "draft what we should say for q2"]
+)
+def test_the_form_checks_let_a_tools_own_object_through(text):
+    # The classifier may be unsure of these (then the LLM tier decides); the form checks never block them.
+    for intent in ("summarize_document", "suggest_answer"):
+        route = Route(intent, "classifier", 1.0, {})
+        assert checked(route, text) == route
 
 
 @pytest.mark.parametrize(
@@ -233,6 +249,9 @@ QUESTIONS_ABOUT_SUBMITTING = [
     "when should we send it to the reviewers?",
     "don't submit yet",
     "do not submit the Acme assessment",
+    "we shouldn't submit the Stripe review until legal replies",
+    "i can't submit it, the button is grey",
+    "it isn't ready to be sent to the reviewers",
 ]
 
 
@@ -247,8 +266,66 @@ def test_a_question_about_submitting_never_routes_to_submit_in_any_tier(text):
 def test_submitting_needs_the_highest_threshold_and_general_is_never_routed_by_the_classifier():
     others = [threshold for intent, threshold in THRESHOLDS.items() if intent not in ("submit_assessment", "general")]
     assert set(THRESHOLDS) == set(INTENTS)
-    assert THRESHOLDS["submit_assessment"] > max(others) >= min(others) >= 0.5
+    assert train_router.SUBMIT_CAP >= THRESHOLDS["submit_assessment"] >= max(others) >= min(others) >= 0.5
     assert THRESHOLDS["general"] > 1
+
+
+def _routes(intent: str, right_above: float, wrong: list[float], count: int = 100) -> list[tuple[str, float, bool]]:
+    """`count` right routes of `intent` spread from 1.0 down to `right_above`, and wrong ones at `wrong`."""
+    right = [(intent, 1.0 - (1.0 - right_above) * number / (count - 1), True) for number in range(count)]
+    return right + [(intent, probability, False) for probability in wrong]
+
+
+def test_thresholds_are_lowered_while_all_routes_together_stay_precise():
+    predictions = [
+        ("suggest_answer", 1.0, True),
+    ] * 400  # sure and right: room for the others' few mistakes in the pooled precision
+    predictions += [
+        # list_documents: right all the way down to 0.6, two wrong routes at 0.7
+        *_routes("list_documents", 0.6, [0.7, 0.7]),
+        # help: wrong near the top and at 0.9: its own routes are 98% right at no threshold
+        *_routes("help", 0.6, [0.995, 0.9, 0.9, 0.9]),
+        # submit: 400 right from 1.0 to 0.5, three wrong at 0.6
+        *_routes("submit_assessment", 0.5, [0.6] * 3, count=400),
+    ]
+    thresholds = train_router.choose_thresholds(predictions)
+    assert thresholds["list_documents"] == 0.6  # 100 right, 2 wrong: 98% alone, within the floor
+    assert thresholds["help"] == train_router.CAP
+    assert thresholds["submit_assessment"] == train_router.CAP  # never below it
+    assert thresholds["general"] > 1
+    kept = [right for intent, probability, right in predictions if probability >= thresholds[intent]]
+    assert sum(kept) / len(kept) >= train_router.TARGET_PRECISION
+
+
+def test_an_intent_is_not_lowered_below_its_own_floor_even_when_the_others_make_up_for_it():
+    predictions = [*_routes("summarize_document", 0.5, []), *_routes("assessment_status", 0.5, [0.96] * 3)]
+    predictions += [("suggest_answer", 1.0, True)] * 2000  # so precise that the pooled target allows anything
+    thresholds = train_router.choose_thresholds(predictions)
+    assert thresholds["summarize_document"] == 0.5
+    assert thresholds["assessment_status"] == train_router.CAP  # 97% right at best (100 of 103, at 0.5)
+
+
+def test_submitting_is_routed_only_above_the_cap_and_higher_when_its_routes_are_not_precise_there():
+    tools = [intent for intent in INTENTS if intent not in ("general", "submit_assessment")]
+    predictions = [route for intent in tools for route in _routes(intent, 0.5, [])]  # all right: lowered to 0.5
+    predictions += _routes("submit_assessment", 0.5, [0.6] * 3, count=400)  # 99.5% right from 0.61
+    assert train_router.choose_thresholds(predictions)["submit_assessment"] == train_router.CAP
+    predictions += [("submit_assessment", 0.992, False)] * 3  # wrong even above the cap
+    assert train_router.choose_thresholds(predictions)["submit_assessment"] == train_router.SUBMIT_CAP
+
+
+def test_the_pooled_target_stops_lowering_when_all_routes_together_would_fall_below_it():
+    # Each alone is 98% right down to 0.6 (100 right, 2 wrong at 0.7); both lowered, all routes would
+    # be 300 right and 4 wrong (98.7%), so only one of them is.
+    predictions = [("suggest_answer", 1.0, True)] * 100
+    predictions += [*_routes("list_documents", 0.6, [0.7, 0.7]), *_routes("how_to", 0.6, [0.7, 0.7])]
+    thresholds = train_router.choose_thresholds(predictions)
+    assert sorted([thresholds["list_documents"], thresholds["how_to"]]) == [0.6, 0.71]
+
+
+def test_without_enough_routes_an_intent_keeps_the_cap():
+    predictions = [("how_to", 0.8, True)] * (train_router.MIN_ROUTES - 1)
+    assert train_router.choose_thresholds(predictions)["how_to"] == train_router.CAP
 
 
 @pytest.mark.parametrize(
