@@ -19,7 +19,7 @@ Why it abstains: a message it routes wrongly runs the wrong tool, one it passes 
 call. So it routes only when the top probability clears that intent's threshold (THRESHOLDS,
 chosen on training templates set aside in turn so that the routes are 99% right together,
 never on the held-out file), `general` is never routed here (an open question needs the model),
-`submit_assessment`, which proposes a state change, is held to 99.5%, and no question about
+`submit_assessment`, which proposes a state change, is held to 99.5% and routed only above 0.99, and no question about
 acting ("should I submit?", "how do I submit?") or negated request becomes a submission
 (safety.py): those are how-to questions.
 
