@@ -226,7 +226,9 @@ def markdown(results) -> str:
         "",
         "`tests/chat/corpus/heldout.jsonl`: templates, vendor and document names written apart from the "
         "training ones. `independent.jsonl` (the development set): written by hand without seeing the training "
-        "data, then read for error analysis (INDEPENDENT.md). `unseen.jsonl`: written by hand by an author who "
+        "data, then read for error analysis (INDEPENDENT.md). `fresh.jsonl` (the validation set): written by hand "
+        "by an author who saw nothing of the project; its aggregates chose between router configurations, its lines "
+        "are never read (FRESH.md). `unseen.jsonl`: written by hand by an author who "
         "saw no training data, no other set and not the router, never read for development (UNSEEN.md lists "
         "each time it was measured): the figure on messages never seen. Targets: precision >= 99% and "
         "tool-intent coverage >= 85% on the "

@@ -50,7 +50,7 @@ def test_benchmark_measures_what_it_claims_and_writes_the_report(transactional_d
     assert cache.cached.bedrock_calls == cache.unique == 18
     assert cache.cached.hits + cache.cached.coalesced == 60 - 18
 
-    assert set(results.routing) == {"held-out split", "development set", "unseen set"}
+    assert set(results.routing) == {"held-out split", "development set", "validation set", "unseen set"}
     for route in results.routing.values():  # the figures are the chat tests' (tests/chat/test_routing*.py)
         assert route.messages >= 500 and route.fast_routed > 0 and 0 < route.tool_coverage <= 1
     assert set(results.concurrency.statuses) == {200}
