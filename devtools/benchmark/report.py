@@ -222,7 +222,7 @@ def markdown(results) -> str:
         "",
     ]
     out += [
-        "## 5. Chat routing on messages the classifier was never trained or tuned on",
+        "## 5. Chat routing on messages the classifier was never trained on",
         "",
         "`tests/chat/corpus/heldout.jsonl`: templates, vendor and document names written apart from the "
         "training ones. `independent.jsonl` (the development set): written by hand without seeing the training "

@@ -1,6 +1,6 @@
 """Section 5: chat messages routed without an LLM call, and the precision of those routes.
 
-Four sets the classifier was never trained or tuned on go through the free tiers, regex then
+Four sets the classifier was never trained on go through the free tiers, regex then
 classifier (chat.evaluation); what they pass on would cost one LLM call each:
 - the held-out split of the router's corpus (tests/chat/corpus/heldout.jsonl: templates and names
   written apart from the training ones, see the README beside it);

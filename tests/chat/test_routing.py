@@ -37,7 +37,7 @@ CORPUS = Path(__file__).with_name("corpus")
 MIN_TOOL_COVERAGE = 0.87  # share of held-out tool-intent messages the free tiers must route right
 MIN_PRECISION = 0.985  # share of fast routes that must be right: a wrong route costs more than an LLM call
 # Floors on the development set (independent.jsonl, used for error analysis since 2026-11-30 02:35, see
-# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.4% and 96.9%.
+# its INDEPENDENT.md: no longer an independent figure), a few points below the measured 99.4% and 96.8%.
 MIN_DEVELOPMENT_PRECISION = 0.98
 MIN_DEVELOPMENT_TOOL_COVERAGE = 0.94
 
@@ -134,38 +134,23 @@ def test_fast_tiers_keep_their_precision_on_the_development_set():
     assert result.precision >= MIN_DEVELOPMENT_PRECISION, result.wrong
 
 
-# Floors on the validation set (fresh.jsonl, FRESH.md): written by hand by a helper who saw nothing of the
-# project; its aggregates chose between router configurations, its lines are never read. Measured with the
-# model in model.json: 99.8% precision, 91.2% tool coverage. Floors, a little below.
-MIN_FRESH_PRECISION = 0.985
-MIN_FRESH_TOOL_COVERAGE = 0.88
-
-
-def test_fast_tiers_on_the_validation_set():
-    result = evaluate(load("fresh.jsonl"))
-    print(f"validation set: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
-    assert result.tool_coverage >= MIN_FRESH_TOOL_COVERAGE
-    assert result.precision >= MIN_FRESH_PRECISION  # counts only, as for the unseen set
-    wrong_submissions = sum(1 for wrong in result.wrong if wrong[2] == "submit_assessment")
-    assert wrong_submissions == 0, f"{wrong_submissions} wrong submission(s) on the validation set"
-
-
-# Floors on the unseen set (unseen.jsonl, UNSEEN.md): written by hand by an author who saw no training data,
-# no other set and not the router, and never read for development: the figure on messages never seen,
-# 98.8% / 95.5% with the model in model.json (UNSEEN.md: each time it was measured; issue 17 asks 98% and 80%).
-# Floors, a little below.
-MIN_UNSEEN_PRECISION = 0.975
-MIN_UNSEEN_TOOL_COVERAGE = 0.92
-
-
-def test_fast_tiers_on_messages_never_seen():
-    result = evaluate(load("unseen.jsonl"))
-    print(f"unseen set: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
-    assert result.tool_coverage >= MIN_UNSEEN_TOOL_COVERAGE
-    assert result.precision >= MIN_UNSEEN_PRECISION
+# Floors on two sets written by hand by authors who saw no training data, no other set and not the router,
+# a little below what the model in model.json measures there (issue 17 asks 98% and 80% on messages never seen):
+# - the validation set (fresh.jsonl, FRESH.md): its aggregates chose between router configurations, its lines
+#   are never read; 99.8% precision, 91.2% tool coverage;
+# - the unseen set (unseen.jsonl, UNSEEN.md: each time it was measured): never read for development, the figure
+#   on messages never seen; 98.8%, 95.5%.
+@pytest.mark.parametrize(
+    ("name", "least_precision", "least_coverage"), [("fresh.jsonl", 0.985, 0.88), ("unseen.jsonl", 0.975, 0.92)]
+)
+def test_fast_tiers_on_messages_never_seen(name, least_precision, least_coverage):
+    result = evaluate(load(name))
+    print(f"{name}: precision {result.precision:.1%}, tool coverage {result.tool_coverage:.1%}")
+    assert result.tool_coverage >= least_coverage
+    assert result.precision >= least_precision
     # Counts only: a failing assertion must not print the set's messages (nobody tuning the router reads them).
     wrong_submissions = sum(1 for wrong in result.wrong if wrong[2] == "submit_assessment")
-    assert wrong_submissions == 0, f"{wrong_submissions} wrong submission(s) on the unseen set"
+    assert wrong_submissions == 0, f"{wrong_submissions} wrong submission(s) on {name}"
 
 
 # Written for this test (not from any corpus file): messages that use a tool's words for something else.
