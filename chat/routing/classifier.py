@@ -5,10 +5,11 @@
     route_classifier(text) -> Route | None
 
 The weights are a multinomial logistic regression trained by devtools/train_router.py from the
-labelled corpus in tests/chat/corpus/ (training split only: some 25,000 messages, mostly composed
-from wide pools of everyday phrasings, names and fillers so that the model learns the words users
-use, not one template's) and committed as model.json (about 1.3 MB, 20k features), loaded once at
-import: no download, no network, plain Python, a fraction of a millisecond a message.
+labelled corpus in tests/chat/corpus/ (training files only: some 36,700 messages: 29,900 composed from
+wide pools of everyday phrasings, names and fillers so that the model learns the words users use,
+not one template's, and 6,800 written by hand, most in users' voices: PERSONAS.md) and committed
+as model.json (about 2.5 MB, 40k features), loaded once at import: no download, no network,
+plain Python, a fraction of a millisecond a message.
 
 Character n-grams (2 to 5 letters, inside words) make it tolerant of typos and of words it has
 never seen whole ("submt", "questionaires"); word unigrams and bigrams, with the message start,
